@@ -1,0 +1,1 @@
+//! Zoo (in progress).

@@ -1,0 +1,37 @@
+//! # Ferrolite runtime
+//!
+//! The part of Ferrolite an application links: it loads `.flm` models (weights
+//! memory-mapped, every offset checked), plans a kernel per node and an activation arena
+//! from tensor lifetimes, and runs the graph on the session's thread pool.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use ferrolite_runtime::{Model, Session, SessionOptions, TensorView};
+//!
+//! let model = Arc::new(Model::load("mobilenet_v2.flm")?);
+//! let mut session = Session::new(model.clone(), SessionOptions { threads: 2, ..Default::default() })?;
+//! let pixels = vec![0.5f32; 224 * 224 * 3];
+//! let input = TensorView::from_slice(&[1, 224, 224, 3], &pixels)?;
+//! let outputs = session.run(&[input])?;
+//! println!("{:?}", outputs[0].shape());
+//! # Ok::<(), ferrolite_runtime::Error>(())
+//! ```
+//!
+//! Activations are NHWC; see [`ir`] for the operator set and canonical weight layouts, and
+//! [`kernel`] for the interface kernels implement.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod format;
+pub mod ir;
+pub mod kernel;
+mod model;
+pub mod ops;
+pub mod plan;
+mod session;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use model::{IoInfo, Model};
+pub use session::{Session, SessionOptions};
+pub use tensor::{Tensor, TensorView, TensorViewMut};
