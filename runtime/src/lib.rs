@@ -9,7 +9,7 @@
 //! use ferrolite_runtime::{Model, Session, SessionOptions, TensorView};
 //!
 //! let model = Arc::new(Model::load("mobilenet_v2.flm")?);
-//! let mut session = Session::new(model.clone(), SessionOptions { threads: 2, ..Default::default() })?;
+//! let mut session = Session::new(model.clone(), SessionOptions::new().with_threads(2))?;
 //! let pixels = vec![0.5f32; 224 * 224 * 3];
 //! let input = TensorView::from_slice(&[1, 224, 224, 3], &pixels)?;
 //! let outputs = session.run(&[input])?;
@@ -35,3 +35,8 @@ pub use error::{Error, Result};
 pub use model::{IoInfo, Model};
 pub use session::{Session, SessionOptions};
 pub use tensor::{Tensor, TensorView, TensorViewMut};
+
+/// Compiles the README's code blocks as doctests, so the documented API example stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

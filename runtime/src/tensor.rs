@@ -70,6 +70,12 @@ impl Tensor {
         Tensor { dtype, shape: shape.to_vec(), data: AlignedBytes::zeroed(len) }
     }
 
+    /// A tensor owning `data`; errors if its length does not match the shape.
+    pub fn from_aligned(dtype: DType, shape: &[usize], data: AlignedBytes) -> Result<Self> {
+        check_len(dtype, shape, data.len())?;
+        Ok(Tensor { dtype, shape: shape.to_vec(), data })
+    }
+
     /// A tensor from raw little-endian bytes; errors if the length does not match.
     pub fn from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Self> {
         check_len(dtype, shape, bytes.len())?;

@@ -2,7 +2,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// One 64-byte, 64-aligned block: the unit of [`AlignedBytes`].
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C, align(64))]
 pub struct Block64(pub [u8; 64]);
 
@@ -18,6 +18,15 @@ impl AlignedBytes {
     /// A zeroed buffer of `len` bytes.
     pub fn zeroed(len: usize) -> Self {
         AlignedBytes { blocks: vec![Block64([0; 64]); len.div_ceil(64)], len }
+    }
+
+    /// A zeroed buffer of `len` bytes, or `None` if the memory cannot be had. Used where the
+    /// size comes from a model file, so a hostile size is an error instead of an abort.
+    pub fn try_zeroed(len: usize) -> Option<Self> {
+        let mut blocks = Vec::new();
+        blocks.try_reserve_exact(len.div_ceil(64)).ok()?;
+        blocks.resize(len.div_ceil(64), Block64([0; 64]));
+        Some(AlignedBytes { blocks, len })
     }
 
     /// Copies `bytes` into a new aligned buffer.

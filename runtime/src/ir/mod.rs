@@ -23,9 +23,12 @@
 //!   `trans_b`), optional `C` broadcastable to `[M, N]`.
 
 mod attrs;
+/// Constant data storage.
 pub mod data;
 mod dtype;
 mod graph;
+pub(crate) mod validate;
+mod stats;
 
 pub use attrs::*;
 pub use data::{AlignedBytes, ConstData};

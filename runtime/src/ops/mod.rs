@@ -87,6 +87,13 @@ pub fn infer(op: &Op, inputs: &[Option<Fact<'_>>], num_outputs: usize) -> Result
     }
 }
 
+/// The value of `Shape { start, end }` applied to a tensor of shape `dims`: known as soon as
+/// the shape is, whatever the tensor's data.
+pub fn shape_value(start: i64, end: Option<i64>, dims: &[usize]) -> Vec<i64> {
+    let (s, e) = shape::shape_range(start, end, dims.len());
+    dims[s..e].iter().map(|&d| d as i64).collect()
+}
+
 /// Registers the reference kernel of every operator.
 pub fn register_reference(registry: &mut KernelRegistry) {
     conv::register(registry);
@@ -153,8 +160,19 @@ pub fn eval(op: &Op, inputs: &[Option<TensorView<'_>>], num_outputs: usize) -> R
         .clone();
     let packed = factory.prepack(&ctx)?;
     let kernel = factory.build(&ctx, packed)?;
-    let mut results: Vec<Tensor> = out_shapes.iter().map(|(d, s)| Tensor::zeros(*d, s)).collect();
-    let mut workspace = crate::ir::AlignedBytes::zeroed(kernel.workspace_bytes());
+    // Sizes may come from a model file: allocate fallibly so a hostile size is an error.
+    let alloc = |bytes: usize| {
+        crate::ir::AlignedBytes::try_zeroed(bytes)
+            .ok_or_else(|| Error::node(label(), format!("cannot allocate {bytes} bytes to evaluate it")))
+    };
+    let mut results = Vec::with_capacity(out_shapes.len());
+    for (d, s) in &out_shapes {
+        let bytes = crate::tensor::checked_numel(s)
+            .and_then(|n| n.checked_mul(d.size()))
+            .ok_or_else(|| Error::node(label(), format!("output shape {s:?} is too large")))?;
+        results.push(Tensor::from_aligned(*d, s, alloc(bytes)?)?);
+    }
+    let mut workspace = alloc(kernel.workspace_bytes())?;
     {
         let mut out_views: Vec<TensorViewMut<'_>> = results.iter_mut().map(|t| t.view_mut()).collect();
         kernel.run(KernelIo { inputs, outputs: &mut out_views, workspace: workspace.as_mut_slice() }, &Parallel::SERIAL)?;
