@@ -1,16 +1,215 @@
-//! (in progress)
+//! Sessions: a model plus a thread pool, an activation arena and cached plans.
+
 use std::sync::Arc;
-use crate::{Model, Tensor, TensorView};
-/// Options.
+
+use crate::error::{Error, Result};
+use crate::ir::AlignedBytes;
+use crate::kernel::Parallel;
+use crate::model::Model;
+use crate::plan::Plan;
+use crate::tensor::{Tensor, TensorView, TensorViewMut};
+
+/// Plans kept per session, one per distinct set of input shapes (least recently used
+/// dropped first).
+const PLAN_CACHE: usize = 8;
+
+/// Options of a [`Session`].
 #[derive(Debug, Clone, Default)]
-pub struct SessionOptions { /// Threads.
- pub threads: usize }
-/// A session.
-#[derive(Debug)]
-pub struct Session;
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+}
+
+impl SessionOptions {
+    /// Default options (one thread per core).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of worker threads (0: one per available core).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+}
+
+/// Runs a [`Model`]: owns the thread pool, the activation arena and the plans.
+///
+/// A session is used from one thread at a time (`&mut self`); create one session per
+/// concurrent caller, all sharing the same `Arc<Model>` (weights are loaded and packed once).
+pub struct Session {
+    model: Arc<Model>,
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+    plans: Vec<Arc<Plan>>,
+    arena: AlignedBytes,
+    workspace: AlignedBytes,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("threads", &self.threads).field("plans", &self.plans.len()).finish()
+    }
+}
+
 impl Session {
-    /// New.
-    pub fn new(_m: Arc<Model>, _o: SessionOptions) -> crate::Result<Session> { Ok(Session) }
-    /// Run.
-    pub fn run(&mut self, _i: &[TensorView<'_>]) -> crate::Result<Vec<Tensor>> { Ok(vec![]) }
+    /// Creates a session. If every input shape is fixed, the plan (kernel choice, weight
+    /// packing, memory) is made here; otherwise at the first run with each new shape.
+    pub fn new(model: Arc<Model>, options: SessionOptions) -> Result<Session> {
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t => t,
+        };
+        // One thread runs on the caller with no pool at all: no hand-off per operator.
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("ferrolite-{i}"))
+                    .build()
+                    .map_err(|e| Error::Unsupported(format!("cannot start {threads} threads: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let mut session =
+            Session { model, pool, threads, plans: Vec::new(), arena: AlignedBytes::default(), workspace: AlignedBytes::default() };
+        let fixed: Option<Vec<Vec<usize>>> =
+            session.model.inputs().iter().map(|i| i.shape.iter().map(|d| d.fixed()).collect()).collect();
+        if let Some(shapes) = fixed {
+            session.plan_for(&shapes)?;
+        }
+        Ok(session)
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<Model> {
+        &self.model
+    }
+
+    /// Worker threads.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The plan for these input shapes, made and cached on first use.
+    pub fn plan_for(&mut self, input_shapes: &[Vec<usize>]) -> Result<Arc<Plan>> {
+        if let Some(pos) = self.plans.iter().position(|p| p.input_shapes() == input_shapes) {
+            let plan = self.plans.remove(pos);
+            self.plans.insert(0, plan.clone());
+            return Ok(plan);
+        }
+        let plan = Arc::new(Plan::new(&self.model, input_shapes)?);
+        self.plans.insert(0, plan.clone());
+        self.plans.truncate(PLAN_CACHE);
+        let alloc = |bytes: usize, what: &str| {
+            AlignedBytes::try_zeroed(bytes)
+                .ok_or_else(|| Error::Input(format!("cannot allocate {bytes} bytes for the {what} of this model")))
+        };
+        if self.arena.len() < plan.arena_bytes() {
+            self.arena = alloc(plan.arena_bytes(), "activation arena")?;
+        }
+        if self.workspace.len() < plan.workspace_bytes() {
+            self.workspace = alloc(plan.workspace_bytes(), "kernel workspace")?;
+        }
+        Ok(plan)
+    }
+
+    fn check_inputs(&self, inputs: &[TensorView<'_>]) -> Result<Vec<Vec<usize>>> {
+        let declared = self.model.inputs();
+        if inputs.len() != declared.len() {
+            return Err(Error::Input(format!("the model takes {} inputs, got {}", declared.len(), inputs.len())));
+        }
+        for (view, info) in inputs.iter().zip(declared) {
+            if view.dtype() != info.dtype {
+                return Err(Error::Input(format!("input \"{}\" must be {}, got {}", info.name, info.dtype, view.dtype())));
+            }
+        }
+        Ok(inputs.iter().map(|v| v.shape().to_vec()).collect())
+    }
+
+    /// Runs the model on `inputs` (in the model's input order) and runs `f` on the plan and
+    /// the arena holding the results.
+    fn execute<R>(&mut self, inputs: &[TensorView<'_>], f: impl FnOnce(&Plan, &[u8]) -> Result<R>) -> Result<R> {
+        let shapes = self.check_inputs(inputs)?;
+        let plan = self.plan_for(&shapes)?;
+        let graph = self.model.graph();
+        let arena = self.arena.as_mut_slice();
+        let workspace = self.workspace.as_mut_slice();
+        match &self.pool {
+            Some(pool) => {
+                let par = Parallel::new(pool);
+                pool.install(|| plan.execute(graph, inputs, arena, workspace, &par))?;
+            }
+            None => plan.execute(graph, inputs, arena, workspace, &Parallel::SERIAL)?,
+        }
+        f(&plan, self.arena.as_slice())
+    }
+
+    /// Runs the model and returns its outputs in the model's output order.
+    pub fn run(&mut self, inputs: &[TensorView<'_>]) -> Result<Vec<Tensor>> {
+        let n = self.model.outputs().len();
+        self.execute(inputs, |plan, arena| {
+            (0..n)
+                .map(|i| {
+                    let shape = plan.output_shape(i).unwrap_or_default();
+                    let dtype = plan.output_dtype(i).ok_or_else(|| Error::Input(format!("no output {i}")))?;
+                    Tensor::from_bytes(dtype, shape, plan.output_bytes(i, arena)?)
+                })
+                .collect()
+        })
+    }
+
+    /// Runs the model with inputs given by name (any order; every input must be given).
+    pub fn run_named(&mut self, inputs: &[(&str, TensorView<'_>)]) -> Result<Vec<Tensor>> {
+        let ordered = self.order_named(inputs)?;
+        self.run(&ordered)
+    }
+
+    fn order_named<'a>(&self, inputs: &[(&str, TensorView<'a>)]) -> Result<Vec<TensorView<'a>>> {
+        let declared = self.model.inputs();
+        for (name, _) in inputs {
+            if !declared.iter().any(|d| d.name == *name) {
+                let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
+                return Err(Error::Input(format!("the model has no input \"{name}\" (inputs: {})", names.join(", "))));
+            }
+        }
+        declared
+            .iter()
+            .map(|d| {
+                let mut found = inputs.iter().filter(|(n, _)| *n == d.name);
+                match (found.next(), found.next()) {
+                    (Some((_, v)), None) => Ok(*v),
+                    (None, _) => Err(Error::Input(format!("input \"{}\" is missing", d.name))),
+                    (Some(_), Some(_)) => Err(Error::Input(format!("input \"{}\" is given twice", d.name))),
+                }
+            })
+            .collect()
+    }
+
+    /// Runs the model and writes the outputs into caller-provided buffers (in the model's
+    /// output order), which must have the right dtype and shape.
+    pub fn run_into(&mut self, inputs: &[TensorView<'_>], outputs: &mut [TensorViewMut<'_>]) -> Result<()> {
+        let names: Vec<String> = self.model.outputs().iter().map(|o| o.name.clone()).collect();
+        if outputs.len() != names.len() {
+            return Err(Error::Input(format!("the model has {} outputs, got {} buffers", names.len(), outputs.len())));
+        }
+        self.execute(inputs, |plan, arena| {
+            for (i, out) in outputs.iter_mut().enumerate() {
+                let shape = plan.output_shape(i).unwrap_or_default();
+                let dtype = plan.output_dtype(i).ok_or_else(|| Error::Input(format!("no output {i}")))?;
+                if out.dtype() != dtype || out.shape() != shape {
+                    return Err(Error::Input(format!(
+                        "output \"{}\" is {dtype} {shape:?}, the buffer is {} {:?}",
+                        names[i],
+                        out.dtype(),
+                        out.shape()
+                    )));
+                }
+                out.bytes_mut().copy_from_slice(plan.output_bytes(i, arena)?);
+            }
+            Ok(())
+        })
+    }
 }
