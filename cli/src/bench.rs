@@ -1,0 +1,158 @@
+//! `ferrolite bench`: time models the way the peer script does (each timed run sets the
+//! input and reads the output back), and print a table like the seed's or JSON lines.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferrolite_runtime::ir::DType;
+use ferrolite_runtime::{Model, Session, SessionOptions, Tensor, TensorView};
+use rand::{RngExt, SeedableRng};
+
+use crate::load;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Models: .flm, .onnx or .tflite files, or zoo network names (default: the five zoo
+    /// networks).
+    models: Vec<String>,
+    /// Thread counts to time (repeat or comma-separate; default: 1 and 2).
+    #[arg(long, value_delimiter = ',')]
+    threads: Vec<usize>,
+    /// Timed runs per configuration.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Untimed runs first.
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
+    /// Stop a configuration early after this many seconds (with at least 3 runs).
+    #[arg(long, default_value_t = 20.0)]
+    max_seconds: f64,
+    /// Print one JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Seed of the uniform(-1, 1) input.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Fix an input's shape when converting .onnx/.tflite (repeatable).
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    input_shapes: Vec<String>,
+}
+
+/// One timed configuration.
+struct Timing {
+    model: String,
+    threads: usize,
+    runs: usize,
+    median_ms: f64,
+    min_ms: f64,
+    mean_ms: f64,
+    max_ms: f64,
+}
+
+fn random_inputs(model: &Model, seed: u64) -> Result<Vec<Tensor>, String> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    model
+        .inputs()
+        .iter()
+        .map(|info| {
+            let shape: Option<Vec<usize>> = info.shape.iter().map(|d| d.fixed()).collect();
+            let shape = shape.ok_or_else(|| {
+                format!("input \"{}\" has symbolic dims; fix them with --input-shape {}=...", info.name, info.name)
+            })?;
+            if info.dtype != DType::F32 {
+                return Err(format!("input \"{}\" is {}; bench feeds f32 inputs only", info.name, info.dtype));
+            }
+            let n: usize = shape.iter().product();
+            let values: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            Tensor::from_slice(&shape, &values).map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], args: &BenchArgs) -> Result<Timing, String> {
+    let mut session =
+        Session::new(model.clone(), SessionOptions::new().with_threads(threads)).map_err(|e| e.to_string())?;
+    let views: Vec<TensorView<'_>> = inputs.iter().map(|t| t.view()).collect();
+    for _ in 0..args.warmup.max(1) {
+        session.run(&views).map_err(|e| e.to_string())?;
+    }
+    let mut times = Vec::with_capacity(args.runs);
+    let start = Instant::now();
+    for _ in 0..args.runs.max(1) {
+        let t0 = Instant::now();
+        let outputs = session.run(&views).map_err(|e| e.to_string())?;
+        std::hint::black_box(&outputs);
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+        if start.elapsed().as_secs_f64() > args.max_seconds && times.len() >= 3 {
+            break;
+        }
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    Ok(Timing {
+        model: name.to_string(),
+        threads,
+        runs: n,
+        median_ms: median,
+        min_ms: sorted[0],
+        mean_ms: sorted.iter().sum::<f64>() / n as f64,
+        max_ms: sorted[n - 1],
+    })
+}
+
+fn json_line(t: &Timing, warmup: usize) -> String {
+    serde_json::json!({
+        "model": t.model,
+        "threads": t.threads,
+        "runs": t.runs,
+        "warmup": warmup,
+        "median_ms": round3(t.median_ms),
+        "min_ms": round3(t.min_ms),
+        "mean_ms": round3(t.mean_ms),
+        "max_ms": round3(t.max_ms),
+    })
+    .to_string()
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn bench(args: BenchArgs) -> Result<(), String> {
+    let shapes = load::parse_input_shapes(&args.input_shapes)?;
+    let models: Vec<String> = if args.models.is_empty() {
+        ferrolite_converter::zoo::NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.models.clone()
+    };
+    let threads = if args.threads.is_empty() { vec![1, 2] } else { args.threads.clone() };
+    if threads.contains(&0) {
+        return Err("--threads must be at least 1".into());
+    }
+    let mut results = Vec::new();
+    for spec in &models {
+        let name = load::display_name(spec);
+        let model = Arc::new(load::load_model(spec, &shapes)?);
+        let inputs = random_inputs(&model, args.seed)?;
+        for &t in &threads {
+            if !args.json {
+                eprintln!("timing {name} at {t} thread(s) ...");
+            }
+            let timing = time_one(&model, &name, t, &inputs, &args)?;
+            if args.json {
+                println!("{}", json_line(&timing, args.warmup));
+            }
+            results.push(timing);
+        }
+    }
+    if !args.json {
+        println!("| network | threads | median ms | min ms | runs |");
+        println!("|---|---:|---:|---:|---:|");
+        for t in &results {
+            println!("| {} | {} | {:.3} | {:.3} | {} |", t.model, t.threads, t.median_ms, t.min_ms, t.runs);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `ferrolite`: convert, run, benchmark and inspect models.
+//!
+//! The interface is relied on by tests and scripts: keep flags and output formats stable
+//! (new JSON fields may be added, never removed).
+
+mod bench;
+mod info;
+mod load;
+mod npy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use ferrolite_runtime::{Session, SessionOptions, TensorView};
+
+#[derive(Parser)]
+#[command(name = "ferrolite", version, about = "Ferrolite: an on-device neural-network inference engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert an ONNX or TFLite model to Ferrolite's .flm format.
+    Convert(ConvertArgs),
+    /// Run a model on .npy inputs and write its outputs as .npy files.
+    Run(RunArgs),
+    /// Time models (default: the five zoo networks at 1 and 2 threads).
+    Bench(bench::BenchArgs),
+    /// Show a model's inputs, outputs, operators, MACs and weight size.
+    Info(info::InfoArgs),
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// The source model (.onnx or .tflite).
+    input: PathBuf,
+    /// Where to write the .flm file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Fix an input's shape at conversion, e.g. `input=1,3,384,768` (repeatable).
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    input_shapes: Vec<String>,
+    /// Skip the optimizing passes (folding, fusion, layout); for debugging.
+    #[arg(long)]
+    no_optimize: bool,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The model: a .flm, .onnx or .tflite file, or a zoo network name.
+    model: String,
+    /// Input .npy files, in the model's input order (repeat the flag).
+    #[arg(long = "input", value_name = "X.npy", required = true)]
+    inputs: Vec<PathBuf>,
+    /// Directory for output_<i>.npy, in the model's output order.
+    #[arg(long)]
+    output_dir: PathBuf,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Fix an input's shape when converting .onnx/.tflite (repeatable).
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    input_shapes: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => convert(args),
+        Command::Run(args) => run(args),
+        Command::Bench(args) => bench::bench(args),
+        Command::Info(args) => info::info(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn convert(args: ConvertArgs) -> Result<(), String> {
+    let shapes = load::parse_input_shapes(&args.input_shapes)?;
+    let options = ferrolite_converter::ConvertOptions { input_shapes: shapes, optimize: !args.no_optimize };
+    let graph = ferrolite_converter::convert_file(&args.input, &options).map_err(|e| e.to_string())?;
+    let source = match ferrolite_converter::SourceFormat::detect(&args.input, &[]) {
+        Some(f) => f.name().to_ascii_lowercase(),
+        None => "unknown".into(),
+    };
+    let metadata =
+        ferrolite_runtime::format::Metadata { producer: format!("ferrolite {}", env!("CARGO_PKG_VERSION")), source };
+    let bytes = ferrolite_runtime::format::to_bytes(&graph, &metadata).map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &bytes).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    eprintln!(
+        "wrote {} ({} nodes, {:.1} MiB)",
+        args.output.display(),
+        graph.nodes.len(),
+        bytes.len() as f64 / (1024.0 * 1024.0)
+    );
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let shapes = load::parse_input_shapes(&args.input_shapes)?;
+    let model = load::load_model(&args.model, &shapes)?;
+    let declared = model.inputs().len();
+    if args.inputs.len() != declared {
+        let names: Vec<&str> = model.inputs().iter().map(|i| i.name.as_str()).collect();
+        return Err(format!(
+            "the model takes {declared} inputs ({}), got {} --input files",
+            names.join(", "),
+            args.inputs.len()
+        ));
+    }
+    let tensors = args.inputs.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut session =
+        Session::new(Arc::new(model), SessionOptions::new().with_threads(args.threads)).map_err(|e| e.to_string())?;
+    let views: Vec<TensorView<'_>> = tensors.iter().map(|t| t.view()).collect();
+    let outputs = session.run(&views).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&args.output_dir).map_err(|e| format!("{}: {e}", args.output_dir.display()))?;
+    for (i, out) in outputs.iter().enumerate() {
+        npy::write(&args.output_dir.join(format!("output_{i}.npy")), out)?;
+    }
+    Ok(())
+}

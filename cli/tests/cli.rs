@@ -1,0 +1,179 @@
+//! The `ferrolite` command line as scripts use it: convert, run, info, bench, help, and
+//! errors on stderr with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ferrolite(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferrolite")).args(args).output().expect("run ferrolite")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ferrolite-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<f32>().unwrap())
+}
+
+const FACE: &str = "testdata/models/mediapipe_face_detection_short_range";
+
+#[test]
+fn help_on_every_command() {
+    for args in [vec!["--help"], vec!["convert", "--help"], vec!["run", "--help"], vec!["bench", "--help"], vec!["info", "--help"]]
+    {
+        let o = ferrolite(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn convert_then_run_matches_litert() {
+    let dir = tmp("convert");
+    let model = root().join(FACE).join("model.tflite");
+    let flm = dir.join("face.flm");
+    let o = ferrolite(&["convert", model.to_str().unwrap(), "-o", flm.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The .flm and the .tflite run directly both give LiteRT's outputs.
+    for (tag, m) in [("flm", flm.clone()), ("tflite", model.clone())] {
+        let out_dir = dir.join(format!("out-{tag}"));
+        let input = root().join(FACE).join("input_0.npy");
+        let o = ferrolite(&[
+            "run",
+            m.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            "--threads",
+            "2",
+        ]);
+        assert!(o.status.success(), "{tag}: {}", stderr(&o));
+        for i in 0..2 {
+            let (want_shape, want) = read_f32(&root().join(FACE).join(format!("output_{i}.npy")));
+            let (got_shape, got) = read_f32(&out_dir.join(format!("output_{i}.npy")));
+            assert_eq!(got_shape, want_shape, "{tag} output {i}");
+            let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let diff = got.iter().zip(&want).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff <= 1e-4 * scale, "{tag} output {i}: max diff {diff} (scale {scale})");
+        }
+    }
+
+    // info and info --verify on the converted file.
+    let o = ferrolite(&["info", flm.to_str().unwrap(), "--verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in ["inputs:", "outputs:", "operators:", "Conv2d", "MACs:", "weights:", "verify: every weight matches"] {
+        assert!(text.contains(want), "info lacks {want:?}:\n{text}");
+    }
+
+    // A flipped weight byte: loading still works, --verify names the damage.
+    let mut bytes = std::fs::read(&flm).unwrap();
+    let n = bytes.len();
+    bytes[n * 3 / 4] ^= 0x40; // inside the weights, which fill the end of the file
+    let bad = dir.join("bad.flm");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = ferrolite(&["info", bad.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ferrolite(&["info", bad.to_str().unwrap(), "--verify"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("corrupted"), "{}", stderr(&o));
+
+    // A truncated file is refused with the reason.
+    std::fs::write(&bad, &bytes[..40]).unwrap();
+    let o = ferrolite(&["info", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).starts_with("error: ") && stderr(&o).contains(".flm"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bench_json_has_the_stable_fields() {
+    let model = root().join(FACE).join("model.tflite");
+    let o = ferrolite(&["bench", model.to_str().unwrap(), "--threads", "1,2", "--runs", "3", "--warmup", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (line, threads) in lines.iter().zip([1, 2]) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["model"], "model");
+        assert_eq!(v["threads"], threads);
+        assert_eq!(v["runs"], 3);
+        let median = v["median_ms"].as_f64().unwrap();
+        let min = v["min_ms"].as_f64().unwrap();
+        assert!(min > 0.0 && min <= median, "{line}");
+    }
+}
+
+#[test]
+fn bench_table_by_default() {
+    let model = root().join(FACE).join("model.tflite");
+    let o = ferrolite(&["bench", model.to_str().unwrap(), "--threads", "1", "--runs", "2", "--warmup", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("| network | threads | median ms |"), "{text}");
+    assert!(text.contains("| model | 1 |"), "{text}");
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_failing_exit() {
+    let dir = tmp("errors");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["info".into(), "no_such_model.onnx".into()], "no_such_model.onnx"),
+        (vec!["info".into(), "not_a_network".into()], "zoo"),
+        (vec!["bench".into(), "mobilenet_v2_10_224".into(), "--threads".into(), "0".into()], "--threads"),
+        (
+            vec![
+                "run".into(),
+                root().join(FACE).join("model.tflite").to_string_lossy().into_owned(),
+                "--input".into(),
+                root().join(FACE).join("input_0.npy").to_string_lossy().into_owned(),
+                "--input".into(),
+                root().join(FACE).join("input_0.npy").to_string_lossy().into_owned(),
+                "--output-dir".into(),
+                dir.to_string_lossy().into_owned(),
+            ],
+            "takes 1 inputs (input), got 2",
+        ),
+        (
+            vec![
+                "run".into(),
+                root().join(FACE).join("model.tflite").to_string_lossy().into_owned(),
+                "--input".into(),
+                root().join(FACE).join("output_1.npy").to_string_lossy().into_owned(),
+                "--output-dir".into(),
+                dir.to_string_lossy().into_owned(),
+            ],
+            "input",
+        ),
+        (vec!["convert".into(), "x.onnx".into()], "--output"),
+    ];
+    for (args, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = ferrolite(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(needle), "{args:?}: stderr lacks {needle:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{args:?}: errors belong on stderr");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
