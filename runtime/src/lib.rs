@@ -21,17 +21,13 @@
 //! [`kernel`] for the interface kernels implement.
 #![warn(missing_docs)]
 
-pub mod error;
 pub mod format;
-pub mod ir;
-pub mod kernel;
 mod model;
 pub mod ops;
 pub mod plan;
 mod session;
-pub mod tensor;
 
-pub use error::{Error, Result};
+pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor};
 pub use model::{IoInfo, Model};
 pub use session::{Session, SessionOptions};
 pub use tensor::{Tensor, TensorView, TensorViewMut};

@@ -104,7 +104,7 @@ impl Model {
             metadata,
             inputs,
             outputs,
-            registry: Arc::new(KernelRegistry::reference()),
+            registry: Arc::new(crate::ops::reference_registry()),
             stored_weights: Vec::new(),
             packed: Mutex::new(HashMap::new()),
         })

@@ -1251,7 +1251,7 @@ pub(super) mod test_support {
             outputs: out_shapes.iter().map(|(d, s)| (*d, s.as_slice())).collect(),
             values: node.inputs.iter().map(|t| t.and_then(|t| graph.tensors[t].data.as_ref())).collect(),
         };
-        let registry = KernelRegistry::reference();
+        let registry = crate::ops::reference_registry();
         let factory =
             registry.applicable(&ctx).into_iter().next().ok_or_else(|| Error::node(op.name(), "no kernel applies"))?.clone();
         let packed = factory.prepack(&ctx)?;

@@ -94,6 +94,13 @@ pub fn shape_value(start: i64, end: Option<i64>, dims: &[usize]) -> Vec<i64> {
     dims[s..e].iter().map(|&d| d as i64).collect()
 }
 
+/// A registry holding the reference kernel of every operator.
+pub fn reference_registry() -> KernelRegistry {
+    let mut r = KernelRegistry::new();
+    register_reference(&mut r);
+    r
+}
+
 /// Registers the reference kernel of every operator.
 pub fn register_reference(registry: &mut KernelRegistry) {
     conv::register(registry);
@@ -143,7 +150,7 @@ pub fn eval(op: &Op, inputs: &[Option<TensorView<'_>>], num_outputs: usize) -> R
         out_shapes.push((f.dtype, shape));
     }
     let node_id = graph.add_node(op.name(), op.clone(), node_inputs, outputs);
-    let registry = KernelRegistry::reference();
+    let registry = crate::ops::reference_registry();
     let ctx = NodeCtx {
         graph: &graph,
         node_id,

@@ -503,7 +503,7 @@ pub(crate) mod testing {
             .map(|(i, (d, s))| graph.add_tensor(TensorInfo { name: format!("out{i}"), dtype: *d, shape: Some(super::fixed(s)), data: None }))
             .collect();
         let node_id = graph.add_node("n", op.clone(), ids, out_ids);
-        let registry = KernelRegistry::reference();
+        let registry = crate::ops::reference_registry();
         let ctx = NodeCtx {
             graph: &graph,
             node_id,

@@ -27,7 +27,8 @@ mod attrs;
 pub mod data;
 mod dtype;
 mod graph;
-pub(crate) mod validate;
+/// Structural validation of graphs.
+pub mod validate;
 mod stats;
 
 pub use attrs::*;

@@ -203,13 +203,6 @@ impl KernelRegistry {
         Self::default()
     }
 
-    /// The reference implementation of every operator.
-    pub fn reference() -> Self {
-        let mut r = Self::new();
-        crate::ops::register_reference(&mut r);
-        r
-    }
-
     /// Adds an implementation.
     pub fn register(&mut self, factory: Arc<dyn KernelFactory>) {
         self.factories.push(factory);

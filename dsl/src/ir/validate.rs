@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// Which part of the graph a validation failure is about (lets the `.flm` reader point at the
 /// record's byte offset).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Culprit {
+pub enum Culprit {
     /// A tensor, by id.
     Tensor(TensorId),
     /// A node, by id.
@@ -27,8 +27,10 @@ pub(crate) enum Culprit {
 
 /// A validation failure: where and what.
 #[derive(Debug, Clone)]
-pub(crate) struct Invalid {
+pub struct Invalid {
+    /// What the failure is about.
     pub culprit: Culprit,
+    /// What is wrong.
     pub msg: String,
 }
 
@@ -251,7 +253,7 @@ fn tensor_label(graph: &Graph, id: TensorId) -> String {
 }
 
 /// Number of elements of a constant's shape, checking it is fixed and does not overflow.
-pub(crate) fn const_numel(shape: Option<&[Dim]>) -> Result<usize, String> {
+pub fn const_numel(shape: Option<&[Dim]>) -> Result<usize, String> {
     let shape = shape.ok_or("is a constant without a shape")?;
     shape.iter().try_fold(1usize, |acc, d| match d {
         Dim::Fixed(n) => acc.checked_mul(*n).ok_or_else(|| "has a shape whose element count overflows".to_string()),
@@ -299,7 +301,7 @@ impl Graph {
 
     /// [`Graph::validate`] with the culprit kept apart, for callers that map it to a file
     /// position.
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    pub fn check(&self) -> Result<(), Invalid> {
         let n_tensors = self.tensors.len();
         let tensor_err = |id: TensorId, msg: String| Invalid {
             culprit: Culprit::Tensor(id),

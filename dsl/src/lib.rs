@@ -1,0 +1,14 @@
+//! # Ferrolite DSL vocabulary
+//!
+//! What the kernel DSL, the kernels and the runtime share: the graph IR ([`ir`]: operators,
+//! attributes, dtypes, constant data), tensors and views ([`tensor`]), the kernel interface
+//! ([`kernel`]: factories, kernels, the parallel context, the registry) and the error type.
+//! The runtime re-exports all of it, so applications only name `ferrolite_runtime`.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod ir;
+pub mod kernel;
+pub mod tensor;
+
+pub use error::{Error, Result};
