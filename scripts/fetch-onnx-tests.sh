@@ -4,7 +4,6 @@
 #
 #   .cache/onnx-node-tests/<case>/                  from onnx==1.22.0 (onnx/backend/test/data/node/),
 #                                                   the cases listed in scripts/onnx-node-cases.txt
-#                                                   (the same set as ../shared/onnx-node-tests)
 #   .cache/onnx-pytorch-tests/pytorch-converted/... from onnx==$ONNX_PYTORCH_VERSION
 #   .cache/onnx-pytorch-tests/pytorch-operator/...  (the multi-node cases exported from PyTorch)
 #
@@ -15,7 +14,8 @@
 # Needs only python3 with pip (no unzip, no venv): the wheels are downloaded without
 # dependencies and read with Python's zipfile module. Wheels are pinned to one platform tag
 # so every machine gets the same files (the case data is the same on every platform).
-# Idempotent: a set already fetched is left alone unless --force is given.
+# Idempotent: a set already fetched is left alone unless --force is given or, for the node
+# cases, the list has changed since (the .complete stamp records the list's checksum).
 #
 #   ./scripts/fetch-onnx-tests.sh [--force] [--all]
 set -euo pipefail
@@ -93,11 +93,23 @@ print(f"  {count} files")
 EOF
 }
 
+# stamp VERSION: what .complete holds for a set fetched from onnx==VERSION with the current
+# $CASES list (a checksum of the list, so an edited list is fetched again).
+stamp() {
+  if [ -n "${CASES:-}" ]; then
+    echo "onnx==$1 cases-sha256=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$CASES")"
+  else
+    echo "onnx==$1"
+  fi
+}
+
 fetch_set() { # NAME VERSION STRIP PREFIX...
   local name=$1 version=$2 strip=$3
   shift 3
   local out="$DEST/$name"
-  if [ "$force" = 0 ] && [ -f "$out/.complete" ]; then
+  local want
+  want=$(stamp "$version")
+  if [ "$force" = 0 ] && [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$want" ]; then
     echo "== $out already fetched"
     return
   fi
@@ -107,7 +119,7 @@ fetch_set() { # NAME VERSION STRIP PREFIX...
   rm -rf "$out.partial"
   mkdir -p "$out.partial"
   extract "$wheel" "$out.partial" "$strip" "$@"
-  echo "onnx==$version" >"$out.partial/.complete"
+  echo "$want" >"$out.partial/.complete"
   rm -rf "$out"
   mv "$out.partial" "$out"
 }

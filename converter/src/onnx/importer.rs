@@ -14,8 +14,9 @@ use crate::{ConvertError, Result};
 
 /// Oldest default-domain opset the importer understands.
 pub(crate) const MIN_OPSET: i64 = 6;
-/// Newest default-domain opset the importer understands.
-pub(crate) const MAX_OPSET: i64 = 25;
+/// Newest default-domain opset the importer understands. Opsets 26 and 27 changed none of
+/// the supported operators except `Range` (float16 and bfloat16 types, with `stash_type`).
+pub(crate) const MAX_OPSET: i64 = 27;
 
 /// One ONNX node being converted: the proto, its attributes and its label for messages.
 #[derive(Debug)]
@@ -95,6 +96,8 @@ pub(crate) struct Importer {
     producer: HashMap<TensorId, usize>,
     /// Values of node outputs computed at import (see [`Importer::const_value`]).
     folded: HashMap<TensorId, ConstTensor>,
+    /// Tensors whose shape [`Importer::known_shape`] has inferred again (each is tried once).
+    reinferred: HashSet<TensorId>,
 }
 
 /// Largest output, in bytes, that import-time evaluation computes.
@@ -162,6 +165,7 @@ impl Importer {
             inferred: HashMap::new(),
             producer: HashMap::new(),
             folded: HashMap::new(),
+            reinferred: HashSet::new(),
         };
         imp.import_graph(graph_proto)?;
         Ok(imp.graph)
@@ -397,12 +401,17 @@ impl Importer {
         let node = self.graph.nodes.get(node_id)?.clone();
         let values: Vec<Option<ConstTensor>> = match &node.op {
             // The shape of a tensor with a fixed shape is known without its value.
+            // Only the dims in the range need to be fixed.
             Op::Shape { start, end } => {
-                let shape = self.fixed_shape(node.input(0)?)?;
+                let shape = self.known_shape(node.input(0)?, depth)?;
                 let rank = shape.len() as i64;
                 let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
                 let (start, end) = (clamp(*start), clamp(end.unwrap_or(rank)));
-                let dims: Vec<i64> = shape.get(start..end.max(start))?.iter().map(|&d| i64::try_from(d).ok()).collect::<Option<_>>()?;
+                let dims: Vec<i64> = shape
+                    .get(start..end.max(start))?
+                    .iter()
+                    .map(|d| d.fixed().and_then(|d| i64::try_from(d).ok()))
+                    .collect::<Option<_>>()?;
                 let c = ConstTensor { dtype: DType::I64, shape: vec![dims.len()], data: ConstData::from_i64(&dims) };
                 self.folded.insert(t, c.clone());
                 return Some(c);
@@ -439,6 +448,54 @@ impl Importer {
             self.folded.insert(out, c);
         }
         found
+    }
+
+    /// The shape of `t` as far as it is known at import, for folding `Shape` nodes. When the
+    /// shape recorded as the graph was built has unknown dims, the producer's shape is
+    /// inferred again with the values of its integer inputs that can be folded now (a
+    /// `Reshape` to a computed shape, as in expanded ONNX functions), once per tensor.
+    fn known_shape(&mut self, t: TensorId, depth: usize) -> Option<Vec<Dim>> {
+        let current = self.shape(t).map(<[Dim]>::to_vec);
+        if current.as_ref().is_some_and(|s| s.iter().all(|d| d.fixed().is_some())) || !self.reinferred.insert(t) {
+            return current;
+        }
+        let Some(&node_id) = self.producer.get(&t) else { return current };
+        let Some(depth) = depth.checked_sub(1) else { return current };
+        let Some(node) = self.graph.nodes.get(node_id).cloned() else { return current };
+        let mut shapes = Vec::with_capacity(node.inputs.len());
+        let mut values = Vec::with_capacity(node.inputs.len());
+        for input in &node.inputs {
+            let Some(i) = *input else {
+                shapes.push(None);
+                values.push(None);
+                continue;
+            };
+            shapes.push(self.known_shape(i, depth));
+            // Shape arguments are integer tensors; folding data tensors is not worth it here.
+            let value = if matches!(self.dtype(i), DType::I64 | DType::I32) { self.fold(i, depth) } else { None };
+            values.push(value);
+        }
+        let views: Vec<Option<TensorView<'_>>> =
+            values.iter().map(|v| v.as_ref().and_then(|c| TensorView::new(c.dtype, &c.shape, c.data.bytes()).ok())).collect();
+        let facts: Vec<Option<Fact<'_>>> = node
+            .inputs
+            .iter()
+            .zip(shapes.iter().zip(&views))
+            .map(|(input, (shape, view))| {
+                input.map(|i| Fact { dtype: self.graph.tensors[i].dtype, shape: shape.as_deref(), value: *view })
+            })
+            .collect();
+        let position = node.outputs.iter().position(|&o| o == t)?;
+        let refined = ops::infer(&node.op, &facts, node.outputs.len()).ok().and_then(|mut out| {
+            if position < out.len() { out.swap_remove(position).shape } else { None }
+        });
+        match refined {
+            Some(shape) => {
+                self.inferred.insert(t, shape.clone());
+                Some(shape)
+            }
+            None => current,
+        }
     }
 
     /// The integer values of `t` (i64 or i32) if known at import (see [`Self::const_value`]).
@@ -517,6 +574,16 @@ impl Importer {
         }
         let out = self.output(cx, 0, dtype)?;
         self.push_node(cx.label.clone(), op, inputs, vec![out]);
+        Ok(())
+    }
+
+    /// Adds a node that produces the ONNX node's output `k` (which must be in use).
+    pub fn finish_output(&mut self, cx: &NodeCx<'_>, k: usize, op: Op, inputs: Vec<Option<TensorId>>, dtype: DType) -> Result<()> {
+        if cx.output_name(k).is_none() {
+            return Err(cx.invalid(format!("output {k} has no name")));
+        }
+        let out = self.output(cx, k, dtype)?;
+        self.push_node(format!("{}/output{k}", cx.label), op, inputs, vec![out]);
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! ONNX import: `.onnx` protobuf into Ferrolite's IR.
 //!
-//! The importer reads default-domain opsets 6 to 25 and maps each node onto IR operators,
+//! The importer reads default-domain opsets 6 to 27 and maps each node onto IR operators,
 //! following the changes between opset versions (attributes that became inputs: `Squeeze`
 //! / `Unsqueeze` / `Reduce*` axes, `Split` sizes, `Clip` bounds, `Pad` amounts, `Slice`
 //! ranges; `Softmax`'s flatten-to-2-D semantics before opset 13; `Resize`'s modes, and
@@ -158,7 +158,12 @@ impl Importer {
             "Dropout" => self.dropout(cx),
             "Constant" => self.constant(cx),
             "Shape" => self.shape_op(cx),
-            "Range" => self.same_type(cx, Op::Range, 3),
+            "Range" => {
+                // Opset 27's `stash_type` sets the precision of float16 ranges; Ferrolite
+                // computes float ranges in f32 whatever it says.
+                a.ignore(&["stash_type"]);
+                self.same_type(cx, Op::Range, 3)
+            }
             "Expand" => self.same_type(cx, Op::Expand, 2),
             "ConstantOfShape" => self.constant_of_shape(cx),
             _ => Err(cx.unsupported("Ferrolite has no implementation of this operator")),

@@ -324,21 +324,38 @@ impl Importer {
         self.finish(cx, Op::Cast { to }, vec![Some(x)], to)
     }
 
-    /// `Dropout`: the identity at inference.
+    /// `Dropout`: the identity at inference (its optional mask output all ones).
     pub(super) fn dropout(&mut self, cx: &NodeCx<'_>) -> Result<()> {
-        cx.only_outputs(1, "mask")?;
+        cx.only_outputs(2, "")?;
         cx.attrs.ignore(&["ratio", "seed", "is_test"]);
         if self.opset >= 12
             && let Some(t) = self.input(cx, 2)?
         {
             match self.const_f64s(t).as_deref() {
                 Some(&[0.0]) => {}
-                Some(_) => return Err(cx.unsupported("training_mode=true (Ferrolite runs inference only)")),
+                Some(_) => {
+                    // Training mode with a ratio of exactly 0 (an omitted ratio is 0.5) drops
+                    // nothing: the inference result.
+                    let ratio = match self.input(cx, 1)? {
+                        Some(r) => self.const_f64s(r),
+                        None => None,
+                    };
+                    if !matches!(ratio.as_deref(), Some(&[0.0])) {
+                        return Err(cx.unsupported("training_mode=true with a nonzero ratio (Ferrolite runs inference only)"));
+                    }
+                }
                 None => return Err(cx.unsupported("`training_mode` computed at run time")),
             }
         }
         let x = self.req_input(cx, 0)?;
         let d = self.dtype(x);
+        if cx.output_name(1).is_some() {
+            // At inference nothing is dropped: the mask is all ones, bool since opset 10 and
+            // of the input's type before.
+            let mask_dtype = if self.opset >= 10 { DType::Bool } else { d };
+            let shape = self.apply(cx, "mask_shape", Op::Shape { start: 0, end: None }, vec![Some(x)], DType::I64);
+            self.finish_output(cx, 1, Op::ConstantOfShape { dtype: mask_dtype, value: 1.0 }, vec![Some(shape)], mask_dtype)?;
+        }
         self.finish(cx, Op::Identity, vec![Some(x)], d)
     }
 

@@ -206,8 +206,9 @@ fn other_domains_and_opsets_are_refused() {
 
     let msg = import(&single(5, "Relu", &[2], &[], vec![], vec![])).unwrap_err().to_string();
     assert!(msg.contains("opset 5"), "{msg}");
-    let msg = import(&single(26, "Relu", &[2], &[], vec![], vec![])).unwrap_err().to_string();
-    assert!(msg.contains("opset 26"), "{msg}");
+    let msg = import(&single(28, "Relu", &[2], &[], vec![], vec![])).unwrap_err().to_string();
+    assert!(msg.contains("opset 28"), "{msg}");
+    assert!(import(&single(27, "Relu", &[2], &[], vec![], vec![])).is_ok());
     let mut m = single(13, "Relu", &[2], &[], vec![], vec![]);
     m.opset_import.clear();
     assert!(import(&m).unwrap_err().to_string().contains("imports no opset"));
@@ -675,10 +676,29 @@ fn resize_and_upsample() {
 fn dropout_and_cast() {
     let g = import(&single(13, "Dropout", &[2], &[], vec![attr_i("seed", 3)], vec![])).unwrap();
     assert_eq!(ops(&g), vec![Op::Identity]);
-    let m = model(13, vec![node("Dropout", "d", &["x"], &["y", "mask"], vec![])], vec![value("x", &[2])], &["y"], vec![]);
-    expect_unsupported(import(&m), "Dropout", "d", "mask");
+    // The mask is all ones at inference: bool since opset 10, the input's type before.
+    let m = model(13, vec![node("Dropout", "d", &["x"], &["y", "mask"], vec![])], vec![value("x", &[2, 3])], &["y", "mask"], vec![]);
+    let g = import(&m).unwrap();
+    let fill = |dtype| Op::ConstantOfShape { dtype, value: 1.0 };
+    assert_eq!(ops(&g), vec![Op::Shape { start: 0, end: None }, fill(DType::Bool), Op::Identity]);
+    assert_eq!(g.tensors[g.outputs[1]].dtype, DType::Bool);
+    let mask_node = g.nodes.iter().find(|n| n.outputs.contains(&g.outputs[1])).unwrap();
+    let shape_node = g.nodes.iter().find(|n| n.outputs.contains(&mask_node.inputs[0].unwrap())).unwrap();
+    assert_eq!(shape_node.inputs, vec![Some(g.inputs[0])]);
+    let mut m = m;
+    m.opset_import[0].version = Some(7);
+    let g = import(&m).unwrap();
+    assert_eq!(ops(&g)[1], fill(DType::F32));
+    assert_eq!(g.tensors[g.outputs[1]].dtype, DType::F32);
     let t = TensorProto { dims: vec![], data_type: Some(data_type::BOOL), int32_data: vec![1], name: Some("t".into()), ..Default::default() };
-    expect_unsupported(import(&single(13, "Dropout", &[2], &["", "t"], vec![], vec![t])), "Dropout", "n0", "training_mode");
+    expect_unsupported(import(&single(13, "Dropout", &[2], &["", "t"], vec![], vec![t.clone()])), "Dropout", "n0", "training_mode");
+    let half = f32_tensor("r", &[], &[0.5]);
+    let m = single(13, "Dropout", &[2], &["r", "t"], vec![], vec![half, t.clone()]);
+    expect_unsupported(import(&m), "Dropout", "n0", "training_mode");
+    // Training with ratio 0 drops nothing.
+    let zero = f32_tensor("r", &[], &[0.0]);
+    let g = import(&single(13, "Dropout", &[2], &["r", "t"], vec![], vec![zero, t])).unwrap();
+    assert_eq!(ops(&g), vec![Op::Identity]);
 
     let g = import(&single(13, "Cast", &[2], &[], vec![attr_i("to", data_type::INT64 as i64)], vec![])).unwrap();
     assert_eq!(ops(&g), vec![Op::Cast { to: DType::I64 }]);
@@ -729,6 +749,62 @@ fn values_computed_from_constants_are_evaluated_at_import() {
         }),
     });
     expect_unsupported(import(&m), "Pad", "pad", "computed at run time");
+}
+
+#[test]
+fn shapes_of_reshapes_to_computed_shapes_are_evaluated_at_import() {
+    // The pattern of ONNX's expanded RotaryEmbedding: x [2, 3, 32] is reshaped to
+    // [0, 0, 4, -1] = [2, 3, 4, 8], where the target shape is a Concat of constants (not
+    // known when the Reshape's shape is first inferred); the Split sizes are taken from the
+    // reshaped value's shape: Concat(Shape(r)[3:4], Shape(r)[3:4] - Shape(r)[3:4]) = [8, 0].
+    let m = model(
+        18,
+        vec![
+            node("Concat", "new_shape", &["zero", "zero", "heads", "minus_one"], &["s"], vec![attr_i("axis", 0)]),
+            node("Reshape", "reshape", &["x", "s"], &["r"], vec![]),
+            node("Shape", "head_size", &["r"], &["h"], vec![attr_i("start", 3), attr_i("end", 4)]),
+            node("Sub", "rest", &["h", "h"], &["rest"], vec![]),
+            node("Concat", "sizes", &["h", "rest"], &["sizes"], vec![attr_i("axis", 0)]),
+            node("Split", "split", &["r", "sizes"], &["y", "z"], vec![attr_i("axis", -1)]),
+        ],
+        vec![value("x", &[2, 3, 32])],
+        &["y", "z"],
+        vec![i64_tensor("zero", &[1], &[0]), i64_tensor("heads", &[1], &[4]), i64_tensor("minus_one", &[1], &[-1])],
+    );
+    let g = import(&m).unwrap();
+    let split = g.nodes.iter().find(|n| matches!(n.op, Op::Split(_))).unwrap();
+    let Op::Split(a) = &split.op else { unreachable!() };
+    assert_eq!(a.sizes, Some(vec![8, 0]));
+
+    let symbolic = |m: &mut ModelProto, dim: usize| {
+        let mut dims: Vec<Option<i64>> = vec![Some(2), Some(3), Some(32)];
+        dims[dim] = None;
+        m.graph.as_mut().unwrap().input[0].r#type = tensor_type(data_type::FLOAT, &dims);
+    };
+    // A symbolic dim outside the range taken does not matter: x [n, 3, 32] reshaped to
+    // [0, 0, 4, 8] is [n, 3, 4, 8] ...
+    let mut m2 = m.clone();
+    symbolic(&mut m2, 0);
+    m2.graph.as_mut().unwrap().initializer[2] = i64_tensor("minus_one", &[1], &[8]);
+    let g = import(&m2).unwrap();
+    let split = g.nodes.iter().find(|n| matches!(n.op, Op::Split(_))).unwrap();
+    assert!(matches!(&split.op, Op::Split(a) if a.sizes == Some(vec![8, 0])));
+    // ... but one that leaves the size taken unknown does: x [2, 3, n] to [0, 0, 4, -1].
+    let mut m3 = m;
+    symbolic(&mut m3, 2);
+    expect_unsupported(import(&m3), "Split", "split", "computed at run time");
+}
+
+#[test]
+fn range_reads_opset_27s_stash_type() {
+    let m = model(
+        27,
+        vec![node("Range", "r", &["start", "limit", "delta"], &["y"], vec![attr_i("stash_type", 1)])],
+        vec![],
+        &["y"],
+        vec![f32_tensor("start", &[], &[1.0]), f32_tensor("limit", &[], &[4.0]), f32_tensor("delta", &[], &[1.5])],
+    );
+    assert_eq!(ops(&import(&m).unwrap()), vec![Op::Range]);
 }
 
 #[test]

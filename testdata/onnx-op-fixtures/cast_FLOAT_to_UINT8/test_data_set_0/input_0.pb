@@ -1,0 +1,1 @@
+BinputJ@Їє0CeТ#CФ7BфЎчAeЪ&CобYCС╨MBa^Bе║6CНЁB`├╙B╜▓B№BВA7счB╜╜ЩB▄m╞B

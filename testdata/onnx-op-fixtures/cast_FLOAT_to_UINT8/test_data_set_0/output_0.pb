@@ -1,0 +1,1 @@
+BoutputJ°£ ¦Ù37¶xiYsLc
