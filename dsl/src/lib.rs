@@ -9,6 +9,13 @@
 pub mod error;
 pub mod ir;
 pub mod kernel;
+pub mod launch;
 pub mod tensor;
+pub mod variant;
 
 pub use error::{Error, Result};
+
+/// Whether an OpenCL device is available to run OpenCL variants.
+pub fn opencl_available() -> bool {
+    false
+}

@@ -27,8 +27,8 @@ pub mod ops;
 pub mod plan;
 mod session;
 
-pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor};
-pub use model::{IoInfo, Model};
+pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor, variant};
+pub use model::{IoInfo, Model, default_registry};
 pub use session::{Session, SessionOptions};
 pub use tensor::{Tensor, TensorView, TensorViewMut};
 

@@ -60,6 +60,15 @@ fn io_info(graph: &Graph, ids: &[usize]) -> Vec<IoInfo> {
         .collect()
 }
 
+/// The kernels a model uses unless told otherwise: every DSL kernel variant this build
+/// contains, then the reference implementation of every operator (the fallback).
+pub fn default_registry() -> KernelRegistry {
+    let mut r = KernelRegistry::new();
+    ferrolite_kernels::register(&mut r);
+    crate::ops::register_reference(&mut r);
+    r
+}
+
 impl Model {
     /// Memory-maps and loads a `.flm` file. Only the header and graph are read and checked
     /// here; weight pages are touched when kernels pre-pack them (see
@@ -104,7 +113,7 @@ impl Model {
             metadata,
             inputs,
             outputs,
-            registry: Arc::new(crate::ops::reference_registry()),
+            registry: Arc::new(default_registry()),
             stored_weights: Vec::new(),
             packed: Mutex::new(HashMap::new()),
         })

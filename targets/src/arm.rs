@@ -2,7 +2,7 @@
 
 use std::arch::aarch64::*;
 
-use crate::{Isa, Simd};
+use crate::{Isa, Simd, WithSimd};
 
 /// Runs intrinsics that need the token's CPU features.
 macro_rules! feat {
@@ -26,6 +26,17 @@ impl Simd for Neon {
     #[inline(always)]
     fn new() -> Option<Self> {
         Isa::Neon.available().then_some(Neon(()))
+    }
+    #[inline(always)]
+    fn vectorize<W: WithSimd>(self, work: W) -> W::Output {
+        #[target_feature(enable = "neon")]
+        #[inline]
+        fn compiled_for_neon<W: WithSimd>(simd: Neon, work: W) -> W::Output {
+            work.with_simd(simd)
+        }
+        // SAFETY: a `Neon` token exists only if run-time detection found NEON, the feature
+        // `compiled_for_neon` is compiled with.
+        unsafe { compiled_for_neon(self, work) }
     }
     #[inline(always)]
     fn splat(self, x: f32) -> float32x4_t {

@@ -4,10 +4,14 @@
 //! - [`Isa`]: the instruction sets kernel variants are compiled for, detected at run time;
 //! - [`Simd`]: the per-ISA f32 vector primitives (load, store, splat, fma, max, exp, ...)
 //!   that kernels are written with, implemented once per ISA here. This is the only crate
-//!   where `core::arch` intrinsics appear.
+//!   where `core::arch` intrinsics appear;
+//! - [`opencl`] (feature `opencl`, on by default): OpenCL device discovery and a host
+//!   backend that compiles OpenCL C, manages buffers and launches kernels.
 #![warn(missing_docs)]
 
 mod isa;
+#[cfg(feature = "opencl")]
+pub mod opencl;
 mod simd;
 
 #[cfg(target_arch = "aarch64")]
@@ -18,7 +22,7 @@ mod x86;
 #[cfg(target_arch = "aarch64")]
 pub use arm::Neon;
 pub use isa::Isa;
-pub use simd::{Scalar, Simd};
+pub use simd::{Scalar, Simd, WithSimd};
 #[cfg(target_arch = "x86_64")]
 pub use x86::{Avx2, Avx512f};
 

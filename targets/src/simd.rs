@@ -25,6 +25,10 @@ pub trait Simd: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// The token, if this CPU supports the ISA.
     fn new() -> Option<Self>;
 
+    /// Runs `work` compiled for this ISA: inside a `#[target_feature]` function, so that the
+    /// `#[inline(always)]` primitives `work` calls inline into it as single instructions.
+    fn vectorize<W: WithSimd>(self, work: W) -> W::Output;
+
     /// Every lane `x`.
     fn splat(self, x: f32) -> Self::F32;
     /// Every lane zero.
@@ -104,6 +108,15 @@ pub trait Simd: Copy + Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
+/// Work generic over the ISA, handed to [`Simd::vectorize`]. Implement `with_simd` with
+/// `#[inline(always)]` so it is compiled inside the ISA's `#[target_feature]` context.
+pub trait WithSimd {
+    /// What the work returns.
+    type Output;
+    /// Does the work with the token `simd`.
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output;
+}
+
 /// Portable one-lane implementation: the scalar variants, and the reference semantics of
 /// every primitive.
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +130,10 @@ impl Simd for Scalar {
     #[inline(always)]
     fn new() -> Option<Self> {
         Some(Scalar(()))
+    }
+    #[inline(always)]
+    fn vectorize<W: WithSimd>(self, work: W) -> W::Output {
+        work.with_simd(self)
     }
     #[inline(always)]
     fn splat(self, x: f32) -> f32 {

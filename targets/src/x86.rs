@@ -2,7 +2,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::{Isa, Simd};
+use crate::{Isa, Simd, WithSimd};
 
 /// Runs intrinsics that need the token's CPU features.
 macro_rules! feat {
@@ -27,6 +27,17 @@ impl Simd for Avx2 {
     #[inline(always)]
     fn new() -> Option<Self> {
         Isa::Avx2.available().then_some(Avx2(()))
+    }
+    #[inline(always)]
+    fn vectorize<W: WithSimd>(self, work: W) -> W::Output {
+        #[target_feature(enable = "avx,avx2,fma")]
+        #[inline]
+        fn compiled_for_avx2<W: WithSimd>(simd: Avx2, work: W) -> W::Output {
+            work.with_simd(simd)
+        }
+        // SAFETY: an `Avx2` token exists only if run-time detection found AVX2 and FMA, the
+        // features `compiled_for_avx2` is compiled with.
+        unsafe { compiled_for_avx2(self, work) }
     }
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {
@@ -143,6 +154,18 @@ impl Simd for Avx512f {
     #[inline(always)]
     fn new() -> Option<Self> {
         Isa::Avx512f.available().then_some(Avx512f(()))
+    }
+    #[inline(always)]
+    fn vectorize<W: WithSimd>(self, work: W) -> W::Output {
+        #[target_feature(enable = "avx512f,avx,avx2,fma")]
+        #[inline]
+        fn compiled_for_avx512f<W: WithSimd>(simd: Avx512f, work: W) -> W::Output {
+            work.with_simd(simd)
+        }
+        // SAFETY: an `Avx512f` token exists only if run-time detection found AVX-512F, and
+        // every CPU with AVX-512F has AVX2 and FMA; these are the features
+        // `compiled_for_avx512f` is compiled with.
+        unsafe { compiled_for_avx512f(self, work) }
     }
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {

@@ -1,0 +1,670 @@
+//! `#[algorithm(...)]` on an inline module: the declaration of one algorithm of one
+//! operator, expanded into a registry entry (a `KernelFactory`) per variant: every target
+//! listed times every combination of compile-time parameter values.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Ident, Item, ItemConst, ItemFn, ItemMod, LitInt, LitStr, Token};
+
+use crate::stage::combine;
+
+const TARGETS: [&str; 5] = ["scalar", "avx2", "avx512f", "neon", "opencl"];
+
+/// The attribute's arguments.
+pub struct AlgorithmAttr {
+    debug: bool,
+    op: Option<Ident>,
+    sig: Option<syn::Path>,
+    name: Option<LitStr>,
+    targets: Vec<Ident>,
+    priority: Option<LitInt>,
+    applies: Vec<(Ident, Expr)>,
+    span: Span,
+}
+
+impl Parse for AlgorithmAttr {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut a = AlgorithmAttr {
+            debug: false,
+            op: None,
+            sig: None,
+            name: None,
+            targets: Vec::new(),
+            priority: None,
+            applies: Vec::new(),
+            span: input.span(),
+        };
+        let mut errors: Vec<syn::Error> = Vec::new();
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            match key.to_string().as_str() {
+                "debug" => a.debug = true,
+                "op" => {
+                    input.parse::<Token![=]>()?;
+                    a.op = Some(input.parse()?);
+                }
+                "sig" => {
+                    input.parse::<Token![=]>()?;
+                    a.sig = Some(input.parse()?);
+                }
+                "name" => {
+                    input.parse::<Token![=]>()?;
+                    let n: LitStr = input.parse()?;
+                    let ok = !n.value().is_empty() && n.value().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    if !ok {
+                        errors.push(syn::Error::new_spanned(&n, "an algorithm name is lower-case letters, digits and `_` (it becomes part of variant ids)"));
+                    }
+                    a.name = Some(n);
+                }
+                "priority" => {
+                    input.parse::<Token![=]>()?;
+                    let neg = input.parse::<Option<Token![-]>>()?;
+                    let lit: LitInt = input.parse().map_err(|e| syn::Error::new(e.span(), "priority is an integer, e.g. `priority = 10`"))?;
+                    a.priority = Some(if neg.is_some() { LitInt::new(&format!("-{}", lit.base10_digits()), lit.span()) } else { lit });
+                }
+                "targets" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let list = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                    for t in list {
+                        if !TARGETS.contains(&t.to_string().as_str()) {
+                            errors.push(syn::Error::new_spanned(&t, format!("unknown target `{t}`; targets are: {}", TARGETS.join(", "))));
+                        } else if a.targets.iter().any(|x| *x == t) {
+                            errors.push(syn::Error::new_spanned(&t, format!("target `{t}` is listed twice")));
+                        } else {
+                            a.targets.push(t);
+                        }
+                    }
+                }
+                "applies" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    while !content.is_empty() {
+                        let field: Ident = content.parse()?;
+                        content.parse::<Token![=]>()?;
+                        let value: Expr = content.parse()?;
+                        a.applies.push((field, value));
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                }
+                other => errors.push(syn::Error::new_spanned(
+                    &key,
+                    format!("unknown option `{other}`; options: op, sig, name, targets(...), priority, applies(...), debug"),
+                )),
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        if let Some(e) = errors.into_iter().reduce(|mut a, b| {
+            a.combine(b);
+            a
+        }) {
+            return Err(e);
+        }
+        Ok(a)
+    }
+}
+
+/// A `#[param(...)]` constant.
+struct Param {
+    name: Ident,
+    compile: bool,
+    values: Vec<usize>,
+    default: usize,
+    id_format: Option<String>,
+}
+
+fn parse_param(c: &ItemConst, errors: &mut Vec<syn::Error>) -> Option<Param> {
+    let attr = c.attrs.iter().find(|a| a.path().is_ident("param"))?;
+    let mut compile = None;
+    let mut values = Vec::new();
+    let mut id_format = None;
+    let res = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("compile") {
+            compile = Some(true);
+        } else if meta.path.is_ident("runtime") {
+            compile = Some(false);
+        } else if meta.path.is_ident("values") {
+            let content;
+            let v = meta.value()?;
+            syn::bracketed!(content in v);
+            let list = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+            for l in list {
+                values.push(l.base10_parse::<usize>()?);
+            }
+        } else if meta.path.is_ident("id") {
+            let s: LitStr = meta.value()?.parse()?;
+            if s.value().matches("{}").count() != 1 {
+                return Err(syn::Error::new_spanned(&s, "`id` is a format with exactly one `{}` for the value, e.g. \"f{}x3\""));
+            }
+            id_format = Some(s.value());
+        } else {
+            return Err(meta.error("expected `compile` or `runtime`, `values = [...]`, `id = \"...\"`"));
+        }
+        Ok(())
+    });
+    if let Err(e) = res {
+        errors.push(e);
+        return None;
+    }
+    let Some(compile) = compile else {
+        errors.push(syn::Error::new_spanned(attr, "say whether the parameter is `compile` (code changes per value) or `runtime` (passed to the variant)"));
+        return None;
+    };
+    if values.is_empty() {
+        errors.push(syn::Error::new_spanned(attr, "a parameter needs `values = [...]`, at least one"));
+        return None;
+    }
+    if !matches!(&*c.ty, syn::Type::Path(p) if p.path.is_ident("usize")) {
+        errors.push(syn::Error::new_spanned(&c.ty, "parameters are `usize`"));
+        return None;
+    }
+    let default = match &*c.expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<usize>().ok(),
+        _ => None,
+    };
+    let Some(default) = default else {
+        errors.push(syn::Error::new_spanned(&c.expr, "the default value is an integer literal"));
+        return None;
+    };
+    if !values.contains(&default) {
+        errors.push(syn::Error::new_spanned(&c.expr, format!("the default {default} is not one of the values {values:?}")));
+        return None;
+    }
+    if compile && id_format.is_none() {
+        id_format = Some(format!("{}{{}}", c.ident.to_string().to_lowercase()));
+    }
+    Some(Param { name: c.ident.clone(), compile, values, default, id_format })
+}
+
+/// Rewrites `launch!(...)` statements of a schedule into CPU launches.
+struct Launches {
+    errors: Vec<syn::Error>,
+}
+
+/// A parsed `launch!`.
+struct Launch {
+    stage: syn::Path,
+    outs: Vec<(Expr, Expr)>,
+    ins: Vec<Expr>,
+    args: Vec<Expr>,
+}
+
+impl Parse for Launch {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let stage: syn::Path = input.parse()?;
+        let mut l = Launch { stage, outs: Vec::new(), ins: Vec::new(), args: Vec::new() };
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let kw: Ident = input.parse()?;
+            let content;
+            syn::bracketed!(content in input);
+            match kw.to_string().as_str() {
+                "outs" => {
+                    while !content.is_empty() {
+                        let buf: Expr = content.parse()?;
+                        content.parse::<Token![=>]>()?;
+                        let chunk: Expr = content.parse()?;
+                        l.outs.push((buf, chunk));
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                }
+                "ins" => l.ins = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?.into_iter().collect(),
+                "args" => l.args = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?.into_iter().collect(),
+                other => return Err(syn::Error::new_spanned(kw, format!("unknown launch section `{other}`; sections: outs [buf => chunk, ...], ins [buf, ...], args [expr, ...]"))),
+            }
+        }
+        if l.outs.is_empty() {
+            return Err(syn::Error::new(input.span(), "a launch needs `outs [buffer => chunk length]`"));
+        }
+        Ok(l)
+    }
+}
+
+/// `y`, `y0`, `x1`, `w`, `ws[a..b]` as a `Buf`.
+fn buf_expr(e: &Expr) -> syn::Result<TokenStream> {
+    let help = "buffers: x / x0, x1, ... (node inputs), y / y0, y1, ... (node outputs), w (packed weights), ws[a..b] (workspace range)";
+    match e {
+        Expr::Path(p) if p.path.get_ident().is_some() => {
+            let name = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let idx = |prefix: &str| -> Option<usize> {
+                let rest = name.strip_prefix(prefix)?;
+                if rest.is_empty() { Some(0) } else { rest.parse().ok() }
+            };
+            if name == "w" {
+                return Ok(quote!(::ferrolite_dsl::launch::Buf::Packed));
+            }
+            if let Some(i) = idx("x") {
+                return Ok(quote!(::ferrolite_dsl::launch::Buf::Input(#i)));
+            }
+            if let Some(i) = idx("y") {
+                return Ok(quote!(::ferrolite_dsl::launch::Buf::Output(#i)));
+            }
+            Err(syn::Error::new_spanned(e, help))
+        }
+        Expr::Index(ix) if matches!(&*ix.expr, Expr::Path(p) if p.path.is_ident("ws")) => match &*ix.index {
+            Expr::Range(r) if matches!(r.limits, syn::RangeLimits::HalfOpen(_)) => {
+                let start = r.start.as_ref().map(|s| quote!(#s)).unwrap_or(quote!(0));
+                let Some(end) = &r.end else {
+                    return Err(syn::Error::new_spanned(r, "workspace ranges need both ends: ws[a..b]"));
+                };
+                Ok(quote!(::ferrolite_dsl::launch::Buf::Workspace((#start)..(#end))))
+            }
+            other => Err(syn::Error::new_spanned(other, "workspace buffers are ranges: ws[a..b]")),
+        },
+        _ => Err(syn::Error::new_spanned(e, help)),
+    }
+}
+
+impl Launches {
+    fn expand(&mut self, mac: &syn::Macro) -> Option<TokenStream> {
+        let l: Launch = match mac.parse_body() {
+            Ok(l) => l,
+            Err(e) => {
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let mut outs = Vec::new();
+        let mut chunks = Vec::new();
+        for (b, c) in &l.outs {
+            match buf_expr(b) {
+                Ok(t) => outs.push(t),
+                Err(e) => self.errors.push(e),
+            }
+            chunks.push(c.clone());
+        }
+        let mut ins = Vec::new();
+        for b in &l.ins {
+            match buf_expr(b) {
+                Ok(t) => ins.push(t),
+                Err(e) => self.errors.push(e),
+            }
+        }
+        if outs.len() > 2 {
+            self.errors.push(syn::Error::new_spanned(&mac.tokens, "a stage writes at most two outputs"));
+            return None;
+        }
+        // The stage path `stage::<A, B>` becomes `stage::launch::<V, A, B>`.
+        let mut path = l.stage.clone();
+        let Some(last) = path.segments.last_mut() else { return None };
+        let generics = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        let consts: Vec<TokenStream> = match generics {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().map(|g| quote!(#g)).collect(),
+            syn::PathArguments::None => Vec::new(),
+            other => {
+                self.errors.push(syn::Error::new_spanned(other, "write the stage as `name` or `name::<CONSTS>`"));
+                return None;
+            }
+        };
+        let n_out = outs.len();
+        let n_in = ins.len();
+        let out_idents: Vec<Ident> = (0..n_out).map(|i| format_ident!("__out{i}")).collect();
+        let in_idx: Vec<usize> = (0..n_in).collect();
+        let args = &l.args;
+        let span = mac.path.span();
+        let chunk_idx: Vec<usize> = (0..n_out).collect();
+        Some(quote_spanned! {span=> {
+            let __chunks: [usize; #n_out] = [#(#chunks),*];
+            let (__outs, __ins) = __bufs.views(&[#(#outs),*], &[#(#ins),*])?;
+            let [#(#out_idents),*]: [&mut [f32]; #n_out] = <[&mut [f32]; #n_out]>::try_from(__outs)
+                .map_err(|_| ::ferrolite_dsl::Error::Graph("kernel schedule: output count".into()))?;
+            let __ins: [&[f32]; #n_in] = <[&[f32]; #n_in]>::try_from(__ins)
+                .map_err(|_| ::ferrolite_dsl::Error::Graph("kernel schedule: input count".into()))?;
+            #path::launch::<__V, #(#consts),*>(__simd, __par, #(#out_idents, __chunks[#chunk_idx],)* #(__ins[#in_idx],)* #(#args),*);
+        }})
+    }
+}
+
+impl VisitMut for Launches {
+    fn visit_stmt_mut(&mut self, s: &mut syn::Stmt) {
+        if let syn::Stmt::Macro(m) = s {
+            if m.mac.path.is_ident("launch") {
+                if let Some(t) = self.expand(&m.mac) {
+                    *s = syn::Stmt::Expr(syn::parse_quote!(#t), None);
+                }
+                return;
+            }
+        }
+        syn::visit_mut::visit_stmt_mut(self, s);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Macro(m) = e {
+            if m.mac.path.is_ident("launch") {
+                if let Some(t) = self.expand(&m.mac) {
+                    *e = syn::parse_quote!(#t);
+                }
+                return;
+            }
+        }
+        if let Expr::Return(r) = e {
+            self.errors.push(syn::Error::new_spanned(r, "`return` is not allowed in a schedule; structure it with `if`"));
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+/// Adds `<const P: usize, ...>` for the compile-time parameters to a host function.
+fn add_const_generics(f: &mut ItemFn, consts: &[&Param]) {
+    for p in consts {
+        let name = &p.name;
+        f.sig.generics.params.push(syn::parse_quote!(const #name: usize));
+    }
+}
+
+/// Expands the algorithm module.
+pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
+    let mut errors = Vec::new();
+    let Some((brace, items)) = module.content.take() else {
+        return syn::Error::new_spanned(&module, "#[algorithm] applies to an inline module: `mod name { ... }`").to_compile_error();
+    };
+    let need = |what: &str, errors: &mut Vec<syn::Error>| errors.push(syn::Error::new(attr.span, format!("#[algorithm] needs `{what}`")));
+    if attr.op.is_none() {
+        need("op = <operator kind>", &mut errors);
+    }
+    if attr.sig.is_none() {
+        need("sig = <signature type>", &mut errors);
+    }
+    if attr.name.is_none() {
+        need("name = \"...\"", &mut errors);
+    }
+    if attr.targets.is_empty() {
+        need("targets(...)", &mut errors);
+    }
+    // Declarative applicability: the same field constrained twice can never hold.
+    let mut seen: BTreeMap<String, &Expr> = BTreeMap::new();
+    for (field, value) in &attr.applies {
+        let key = field.to_string();
+        let shown = quote!(#value).to_string();
+        if let Some(prev) = seen.get(&key) {
+            let prev_shown = quote!(#prev).to_string();
+            if prev_shown != shown {
+                let name = attr.name.as_ref().map(|n| n.value()).unwrap_or_default();
+                errors.push(syn::Error::new_spanned(
+                    value,
+                    format!("`{name}` can never apply: `applies({key} = {prev_shown})` and `applies({key} = {shown})` contradict each other"),
+                ));
+            } else {
+                errors.push(syn::Error::new_spanned(field, format!("`{key}` is constrained twice")));
+            }
+        }
+        seen.insert(key, value);
+    }
+
+    let mut params = Vec::new();
+    let mut out_items: Vec<Item> = Vec::new();
+    let mut schedule: Option<ItemFn> = None;
+    let mut host_fns: BTreeMap<String, ItemFn> = BTreeMap::new();
+    for item in items {
+        match item {
+            Item::Const(c) if c.attrs.iter().any(|a| a.path().is_ident("param")) => {
+                if let Some(p) = parse_param(&c, &mut errors) {
+                    params.push(p);
+                }
+            }
+            Item::Fn(f) if ["applies", "prepack", "workspace", "schedule"].contains(&f.sig.ident.to_string().as_str())
+                && !f.attrs.iter().any(|a| a.path().is_ident("stage") || a.path().is_ident("dsl_fn")) =>
+            {
+                if f.sig.ident == "schedule" {
+                    schedule = Some(f);
+                } else {
+                    host_fns.insert(f.sig.ident.to_string(), f);
+                }
+            }
+            other => out_items.push(other),
+        }
+    }
+    let Some(mut schedule) = schedule else {
+        errors.push(syn::Error::new(attr.span, "an algorithm module needs `fn schedule(s: &Sig, p: &Params) { ... launch!(...) ... }`"));
+        return combine(errors);
+    };
+    if !errors.is_empty() {
+        return combine(errors);
+    }
+    let (Some(op), Some(sig_ty), Some(alg_name)) = (attr.op.clone(), attr.sig.clone(), attr.name.clone()) else {
+        return combine(errors);
+    };
+    let compile: Vec<&Param> = params.iter().filter(|p| p.compile).collect();
+    let runtime: Vec<&Param> = params.iter().filter(|p| !p.compile).collect();
+    let compile_names: Vec<&Ident> = compile.iter().map(|p| &p.name).collect();
+
+    // Host functions get the compile-time parameters as const generics.
+    let mut host_items = Vec::new();
+    for (name, mut f) in host_fns {
+        add_const_generics(&mut f, &compile);
+        let _ = name;
+        host_items.push(f);
+    }
+    let has = |n: &str| host_items.iter().any(|f| f.sig.ident == n);
+    let applies_call = if has("applies") { quote!(applies::<#(#compile_names),*>(s)) } else { quote!(true) };
+    let prepack_call = if has("prepack") {
+        quote!(Some(::std::sync::Arc::new(prepack::<#(#compile_names),*>(&s, &consts)) as ::ferrolite_dsl::kernel::Packed))
+    } else {
+        quote!(None)
+    };
+    let workspace_call = if has("workspace") { quote!(workspace::<#(#compile_names),*>(&s, &p)) } else { quote!(0usize) };
+
+    // The schedule, for the CPU: launches rewritten, generic over the ISA token.
+    let mut launches = Launches { errors: Vec::new() };
+    launches.visit_block_mut(&mut schedule.block);
+    if !launches.errors.is_empty() {
+        return combine(launches.errors);
+    }
+    let sched_inputs = &schedule.sig.inputs;
+    let sched_body = &schedule.block;
+    let schedule_fn = quote! {
+        #[allow(clippy::too_many_arguments, unused_variables, non_snake_case)]
+        fn __schedule_cpu<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*>(
+            __simd: __V,
+            __par: &::ferrolite_dsl::kernel::Parallel<'_>,
+            __bufs: &mut ::ferrolite_dsl::launch::CpuBuffers<'_>,
+            #sched_inputs
+        ) -> ::ferrolite_dsl::Result<()> {
+            #sched_body
+            Ok(())
+        }
+    };
+
+    // Params.
+    let rt_names: Vec<&Ident> = runtime.iter().map(|p| &p.name).collect();
+    let rt_defaults: Vec<usize> = runtime.iter().map(|p| p.default).collect();
+    let rt_values: Vec<&Vec<usize>> = runtime.iter().map(|p| &p.values).collect();
+    let rt_strs: Vec<String> = rt_names.iter().map(|n| n.to_string()).collect();
+
+    // Declarative applicability.
+    let applies_decl: Vec<TokenStream> = attr
+        .applies
+        .iter()
+        .map(|(f, v)| quote_spanned!(f.span()=> (s.#f == #v)))
+        .collect();
+
+    // Variants: every compile-parameter combination times every CPU target.
+    let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+    for p in &compile {
+        combos = combos.into_iter().flat_map(|c| p.values.iter().map(move |v| { let mut c = c.clone(); c.push(*v); c })).collect();
+    }
+    let op_lower = op.to_string().to_lowercase();
+    let name_s = alg_name.value();
+    let priority = attr.priority.clone().unwrap_or_else(|| LitInt::new("0", Span::call_site()));
+    let mut registrations = Vec::new();
+    for t in &attr.targets {
+        let t_s = t.to_string();
+        let (token, cfg, isa) = match t_s.as_str() {
+            "scalar" => (quote!(::ferrolite_targets::Scalar), quote!(all()), quote!(Scalar)),
+            "avx2" => (quote!(::ferrolite_targets::Avx2), quote!(target_arch = "x86_64"), quote!(Avx2)),
+            "avx512f" => (quote!(::ferrolite_targets::Avx512f), quote!(target_arch = "x86_64"), quote!(Avx512f)),
+            "neon" => (quote!(::ferrolite_targets::Neon), quote!(target_arch = "aarch64"), quote!(Neon)),
+            // OpenCL variants are generated from the stages' OpenCL C; registered elsewhere.
+            _ => continue,
+        };
+        for combo in &combos {
+            let mut id = format!("f32-{op_lower}-{name_s}");
+            for (p, v) in compile.iter().zip(combo) {
+                id.push('-');
+                id.push_str(&p.id_format.as_deref().unwrap_or("{}").replacen("{}", &v.to_string(), 1));
+            }
+            id.push('-');
+            id.push_str(&t_s);
+            let vals: Vec<LitInt> = combo.iter().map(|v| LitInt::new(&format!("{v}usize"), Span::call_site())).collect();
+            let cp_names: Vec<String> = compile.iter().map(|p| p.name.to_string()).collect();
+            registrations.push(quote! {
+                #[cfg(#cfg)]
+                registry.register(::std::sync::Arc::new(CpuFactory::<#token, #(#vals),*>::new(
+                    #id,
+                    ::ferrolite_targets::Isa::#isa,
+                    ::std::vec![#((#cp_names, #vals)),*],
+                )));
+            });
+        }
+    }
+
+    let vis = &module.vis;
+    let mod_name = &module.ident;
+    let mod_attrs = &module.attrs;
+    let _ = brace;
+    let out = quote! {
+        #(#mod_attrs)*
+        #vis mod #mod_name {
+            #(#out_items)*
+
+            #(#host_items)*
+
+            /// Parameters chosen at run time (the tuner stores its choice next to its pick).
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            #[allow(non_snake_case)]
+            pub struct Params {
+                #(
+                    #[doc = concat!("Run-time parameter `", #rt_strs, "`.")]
+                    pub #rt_names: usize,
+                )*
+            }
+
+            impl Default for Params {
+                fn default() -> Self {
+                    Params { #(#rt_names: #rt_defaults),* }
+                }
+            }
+
+            /// The run-time parameter space.
+            pub fn runtime_params() -> ::std::vec::Vec<::ferrolite_dsl::variant::RuntimeParam> {
+                ::std::vec![#(::ferrolite_dsl::variant::RuntimeParam { name: #rt_strs, values: &[#(#rt_values),*], default: #rt_defaults }),*]
+            }
+
+            #schedule_fn
+
+            /// One CPU variant: an ISA and values of the compile-time parameters.
+            struct CpuFactory<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> {
+                info: ::ferrolite_dsl::variant::VariantInfo,
+                _isa: ::std::marker::PhantomData<__V>,
+            }
+
+            impl<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> CpuFactory<__V, #(#compile_names),*> {
+                fn new(id: &str, isa: ::ferrolite_targets::Isa, compile_params: ::std::vec::Vec<(&'static str, usize)>) -> Self {
+                    CpuFactory {
+                        info: ::ferrolite_dsl::variant::VariantInfo {
+                            id: id.to_string(),
+                            op: #op_lower,
+                            algorithm: #name_s,
+                            target: ::ferrolite_dsl::variant::Target::Cpu(isa),
+                            compile_params,
+                            runtime_params: runtime_params(),
+                            priority: #priority,
+                        },
+                        _isa: ::std::marker::PhantomData,
+                    }
+                }
+
+                fn signature(ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> Option<#sig_ty> {
+                    let s = <#sig_ty as ::ferrolite_dsl::variant::OpSignature>::from_node(ctx)?;
+                    let ok = { let s = &s; true #(&& #applies_decl)* && #applies_call };
+                    ok.then_some(s)
+                }
+            }
+
+            impl<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> ::ferrolite_dsl::kernel::KernelFactory
+                for CpuFactory<__V, #(#compile_names),*>
+            {
+                fn id(&self) -> &str {
+                    &self.info.id
+                }
+                fn op(&self) -> ::ferrolite_dsl::ir::OpKind {
+                    ::ferrolite_dsl::ir::OpKind::#op
+                }
+                fn priority(&self) -> i32 {
+                    #priority
+                }
+                fn variant(&self) -> Option<&::ferrolite_dsl::variant::VariantInfo> {
+                    Some(&self.info)
+                }
+                fn applies(&self, ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> bool {
+                    __V::new().is_some() && Self::signature(ctx).is_some()
+                }
+                fn prepack(&self, ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> ::ferrolite_dsl::Result<Option<::ferrolite_dsl::kernel::Packed>> {
+                    let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let consts = ::ferrolite_dsl::variant::constant_inputs(ctx);
+                    let _ = (&s, &consts);
+                    Ok(#prepack_call)
+                }
+                fn build(
+                    &self,
+                    ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
+                    packed: Option<::ferrolite_dsl::kernel::Packed>,
+                ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
+                    let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let simd = __V::new().ok_or_else(|| ctx.err(format!("{} is not available on this CPU", self.info.target)))?;
+                    let packed: ::std::sync::Arc<::std::vec::Vec<f32>> = match packed {
+                        Some(p) => p.downcast::<::std::vec::Vec<f32>>().map_err(|_| ctx.err("packed weights of another kernel"))?,
+                        None => ::std::sync::Arc::new(::std::vec::Vec::new()),
+                    };
+                    let p = Params::default();
+                    let ws = #workspace_call;
+                    Ok(Box::new(CpuKernel::<__V, #(#compile_names),*> { simd, s, p, packed, ws }))
+                }
+            }
+
+            struct CpuKernel<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> {
+                simd: __V,
+                s: #sig_ty,
+                p: Params,
+                packed: ::std::sync::Arc<::std::vec::Vec<f32>>,
+                ws: usize,
+            }
+
+            impl<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> ::ferrolite_dsl::kernel::Kernel
+                for CpuKernel<__V, #(#compile_names),*>
+            {
+                fn workspace_bytes(&self) -> usize {
+                    self.ws * 4
+                }
+                fn run(&self, io: ::ferrolite_dsl::kernel::KernelIo<'_, '_>, par: &::ferrolite_dsl::kernel::Parallel<'_>) -> ::ferrolite_dsl::Result<()> {
+                    let mut bufs = ::ferrolite_dsl::variant::cpu_buffers(io, &self.packed)?;
+                    __schedule_cpu::<__V, #(#compile_names),*>(self.simd, par, &mut bufs, &self.s, &self.p)
+                }
+            }
+
+            /// Registers every variant of this algorithm that this build contains.
+            pub fn register(registry: &mut ::ferrolite_dsl::kernel::KernelRegistry) {
+                #(#registrations)*
+            }
+        }
+    };
+    if attr.debug {
+        eprintln!("{out}");
+    }
+    out
+}
