@@ -2,8 +2,13 @@
 # Builds the crates that hold NEON code for aarch64-unknown-linux-gnu and runs their tests
 # under qemu-user, so the NEON variants are tested on an x86_64 machine.
 #
-#   ./scripts/test-neon.sh                                   # the crates in NEON_CRATES below
+#   ./scripts/test-neon.sh                                   # what NEON_TESTS below lists
 #   ./scripts/test-neon.sh ferrolite-targets ferrolite-kernels
+#   ./scripts/test-neon.sh ferrolite-runtime:variants        # only these test targets
+#
+# Each argument is a crate (its library unit tests and every integration test but UI
+# tests), `crate:integration` (every integration test but UI tests, not the library) or
+# `crate:t1,t2` (only those test targets; `lib` is the library's unit tests).
 #
 # Toolchain: Debian's rustc-web (/usr/bin/rustc, with its arm64 std from
 # libstd-rust-web-dev:arm64), driven by the host's cargo. .cargo/config.toml names the
@@ -12,7 +17,7 @@
 # installs all of it. The build goes to target/aarch64 because the compiler differs from
 # the host build's.
 #
-# What runs: each crate's library unit tests and integration tests. Not run:
+# What runs: by default each crate's library unit tests and integration tests. Not run:
 # - doc tests (host-only, and already run by `cargo test --workspace`);
 # - trybuild UI tests, any test target named `ui` or `ui_*`: their expected .stderr
 #   files follow the host compiler (rustup's), not Debian's, so they only run on the host.
@@ -24,15 +29,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The crates with NEON code. Add a crate here when it gets NEON variants.
-NEON_CRATES=(ferrolite-targets)
+# What to test: the crates with NEON code, and the runtime's test of every kernel variant
+# against the reference operators (only that one: the runtime's other tests hold no NEON
+# code and would only make this run slower). The kernels' library unit tests check host-side
+# math (transform matrices) and would cost a second build of the whole kernels crate under
+# cfg(test), so only their integration tests run here. Add a crate when it gets NEON code.
+NEON_TESTS=(ferrolite-targets ferrolite-kernels:integration ferrolite-runtime:variants)
 
 target=aarch64-unknown-linux-gnu
 rustc_bin=/usr/bin/rustc
 rustdoc_bin=/usr/bin/rustdoc
 
 crates=("$@")
-[ ${#crates[@]} -eq 0 ] && crates=("${NEON_CRATES[@]}")
+[ ${#crates[@]} -eq 0 ] && crates=("${NEON_TESTS[@]}")
 
 missing=()
 [ -x "$rustc_bin" ] || missing+=("$rustc_bin (rustc-web)")
@@ -48,35 +57,84 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export RUSTC="$rustc_bin" RUSTDOC="$rustdoc_bin" CARGO_TARGET_DIR=target/aarch64
+# The test profile is optimized (qemu runs it at a fraction of native speed); its debug info
+# only makes the cross build and link slower here.
+export CARGO_PROFILE_TEST_DEBUG=false CARGO_PROFILE_DEV_DEBUG=false
 export FERROLITE_EXPECT_ISAS=neon FERROLITE_EXPECT_OPENCL=0
 echo "== NEON: $("$rustc_bin" -V) for $target, tests under $(qemu-aarch64-static --version | head -n1)"
 
-# Test targets per crate, from cargo metadata: the library, and every integration test
-# except UI tests.
-selection() {
+# The cargo invocations for the specs: each spec's test targets, from cargo metadata (by
+# default the library and every integration test except UI tests; `crate:integration` every
+# integration test but not the library; `crate:t1,t2` exactly those, `lib` being the
+# library), grouped into as few `cargo test` runs as select exactly those targets. One run for
+# several crates builds their shared dependencies once: separate runs resolve features per
+# run and rebuild them. One line per run: its cargo arguments.
+invocations() {
   cargo metadata --format-version 1 --no-deps --locked | python3 -c '
 import json, re, sys
-name = sys.argv[1]
-pkgs = [p for p in json.load(sys.stdin)["packages"] if p["name"] == name]
-if not pkgs:
-    sys.exit(f"test-neon: no crate {name!r} in the workspace")
-args = []
-for t in pkgs[0]["targets"]:
-    if "lib" in t["kind"] and t.get("test", True):
-        args.append("--lib")
-    elif "test" in t["kind"] and not re.fullmatch(r"ui(_.*)?", t["name"]):
-        args += ["--test", t["name"]]
-print(" ".join(args))
-' "$1"
+packages = {p["name"]: p for p in json.load(sys.stdin)["packages"]}
+wanted = {}  # crate -> set of ("lib", None) / ("test", name)
+order = []
+for spec in sys.argv[1:]:
+    name, _, which = spec.partition(":")
+    if name not in packages:
+        sys.exit(f"test-neon: no crate {name!r} in the workspace")
+    targets = packages[name]["targets"]
+    has_lib = any("lib" in t["kind"] and t.get("test", True) for t in targets)
+    tests = [t["name"] for t in targets if "test" in t["kind"]]
+    integration = {("test", t) for t in tests if not re.fullmatch(r"ui(_.*)?", t)}
+    sel = set()
+    if not which:
+        sel = integration | ({("lib", None)} if has_lib else set())
+    for w in [w for w in which.split(",") if w]:
+        if w == "integration":
+            sel |= integration
+        elif w == "lib" and has_lib:
+            sel.add(("lib", None))
+        elif w in tests:
+            sel.add(("test", w))
+        else:
+            have = ", ".join(["lib"] * has_lib + ["integration"] + tests)
+            sys.exit(f"test-neon: {name} has no test target {w!r} (it has: {have})")
+    if not sel:
+        sys.exit(f"test-neon: {name} has no library or integration tests to run")
+    if name not in wanted:
+        order.append(name)
+    wanted.setdefault(name, set()).update(sel)
+
+def selects(group):
+    # What `cargo test -p A -p B ... <flags>` runs: every flag applies to every package.
+    flags = set().union(*(wanted[n] for n in group))
+    out = {}
+    for n in group:
+        targets = packages[n]["targets"]
+        has_lib = any("lib" in t["kind"] and t.get("test", True) for t in targets)
+        tests = {t["name"] for t in targets if "test" in t["kind"]}
+        out[n] = {f for f in flags if (f[0] == "lib" and has_lib) or (f[0] == "test" and f[1] in tests)}
+    return flags, out
+
+groups = []
+for n in order:
+    for g in groups:
+        if all(sel == wanted[m] for m, sel in selects(g + [n])[1].items()):
+            g.append(n)
+            break
+    else:
+        groups.append([n])
+for g in groups:
+    flags, _ = selects(g)
+    args = [a for n in g for a in ("-p", n)]
+    args += ["--lib"] if ("lib", None) in flags else []
+    args += [a for f in sorted(x for x in flags if x[0] == "test") for a in ("--test", f[1])]
+    print(" ".join(args))
+' "$@"
 }
 
-for crate in "${crates[@]}"; do
-  sel=$(selection "$crate")
-  if [ -z "$sel" ]; then
-    echo "test-neon: $crate has no library or integration tests to run" >&2
-    exit 1
-  fi
-  echo "== NEON: cargo test -p $crate $sel"
-  # shellcheck disable=SC2086 # $sel is a list of cargo arguments
-  cargo test --locked --target "$target" -p "$crate" $sel
-done
+runs=$(invocations "${crates[@]}")
+while read -r args; do
+  echo "== NEON: cargo test $args"
+  start=$SECONDS
+  # shellcheck disable=SC2086 # $args is a list of cargo arguments
+  cargo test --locked --target "$target" $args
+  echo "== NEON: that took $((SECONDS - start)) s"
+done <<<"$runs"

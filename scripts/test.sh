@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need on a fresh machine, then runs every test.
+# The test command: installs what the tests need on a fresh machine, then runs every test:
+# the workspace's tests on this machine (the CPU variants its CPU has and the OpenCL
+# variants on PoCL, both required), then the NEON variants under qemu (scripts/test-neon.sh).
 #
 #   ./scripts/test.sh            # everything
 #   ./scripts/test.sh --no-deps  # skip installing system packages and test data
@@ -22,5 +24,19 @@ if [ "$deps" = 1 ]; then
   ./scripts/fetch-onnx-tests.sh
 fi
 
-echo "== cargo test (workspace)"
+# What this machine must be able to run, so that a kernel variant or OpenCL test that
+# cannot run here fails instead of skipping: the x86 ISAs its CPU reports, and an OpenCL
+# device (PoCL, which install-deps.sh installs).
+isas=()
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then isas+=(avx2); fi
+if grep -qw avx512f /proc/cpuinfo; then isas+=(avx512f); fi
+FERROLITE_EXPECT_ISAS=$(IFS=,; echo "${isas[*]}")
+export FERROLITE_EXPECT_ISAS FERROLITE_EXPECT_OPENCL=1
+
+echo "== cargo test (workspace; FERROLITE_EXPECT_ISAS=$FERROLITE_EXPECT_ISAS FERROLITE_EXPECT_OPENCL=1)"
 cargo test --workspace --locked
+
+# NEON variants, cross-compiled for aarch64 and run under qemu-user (it sets its own
+# FERROLITE_EXPECT_ISAS=neon and FERROLITE_EXPECT_OPENCL=0).
+echo "== NEON tests (scripts/test-neon.sh)"
+./scripts/test-neon.sh

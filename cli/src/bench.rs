@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// Fix an input's shape when converting .onnx/.tflite (repeatable).
     #[arg(long = "input-shape", value_name = "NAME=DIMS")]
     input_shapes: Vec<String>,
+    /// Measure one thread's fp32 FMA peak (widest ISA, 16 independent FMA chains) instead of
+    /// timing models: the yardstick for kernel efficiency.
+    #[arg(long, conflicts_with = "models")]
+    peak: bool,
 }
 
 /// One timed configuration.
@@ -120,7 +124,35 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// `ferrolite bench --peak`.
+fn peak(json: bool) -> Result<(), String> {
+    let p = ferrolite_targets::peak::fma_peak(std::time::Duration::from_millis(500));
+    if json {
+        let line = serde_json::json!({
+            "peak": "fp32_fma",
+            "isa": p.isa.name(),
+            "lanes": p.lanes,
+            "chains": ferrolite_targets::peak::CHAINS,
+            "threads": 1,
+            "gflops": (p.gflops * 10.0).round() / 10.0,
+        });
+        println!("{line}");
+    } else {
+        println!(
+            "fp32 FMA peak, one thread: {:.1} GFLOP/s ({}, {} lanes, {} independent FMA chains)",
+            p.gflops,
+            p.isa,
+            p.lanes,
+            ferrolite_targets::peak::CHAINS
+        );
+    }
+    Ok(())
+}
+
 pub fn bench(args: BenchArgs) -> Result<(), String> {
+    if args.peak {
+        return peak(args.json);
+    }
     let shapes = load::parse_input_shapes(&args.input_shapes)?;
     let models: Vec<String> = if args.models.is_empty() {
         ferrolite_converter::zoo::NAMES.iter().map(|s| s.to_string()).collect()

@@ -5,6 +5,7 @@
 
 mod bench;
 mod info;
+mod kernels;
 mod load;
 mod npy;
 
@@ -32,6 +33,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Show a model's inputs, outputs, operators, MACs and weight size.
     Info(info::InfoArgs),
+    /// List the kernel variants this build contains.
+    #[command(subcommand)]
+    Kernels(kernels::KernelsCommand),
 }
 
 #[derive(clap::Args)]
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Bench(args) => bench::bench(args),
         Command::Info(args) => info::info(args),
+        Command::Kernels(cmd) => kernels::kernels(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

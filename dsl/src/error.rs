@@ -36,6 +36,10 @@ pub enum Error {
     /// The caller's inputs or output buffers do not fit the model.
     #[error("input error: {0}")]
     Input(String),
+    /// An accelerator (an OpenCL device) failed: a program that does not build, a launch or
+    /// a copy that the driver refuses, no device where one is needed.
+    #[error("device error: {0}")]
+    Device(String),
     /// Something the runtime does not implement.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -246,11 +246,12 @@ impl KernelRegistry {
         self.factories.iter().find(|f| f.id() == id)
     }
 
-    /// Implementations of `op` that apply to the node, highest priority first.
+    /// Implementations of `op` that apply to the node, best first: highest priority, then
+    /// (among DSL variants) [`VariantInfo::preference`](crate::variant::VariantInfo::preference).
     pub fn applicable(&self, ctx: &NodeCtx<'_>) -> Vec<&Arc<dyn KernelFactory>> {
         let kind = ctx.node.op.kind();
         let mut v: Vec<_> = self.factories.iter().filter(|f| f.op() == kind && f.applies(ctx)).collect();
-        v.sort_by_key(|f| std::cmp::Reverse(f.priority()));
+        v.sort_by_key(|f| std::cmp::Reverse((f.priority(), f.variant().map(|i| i.preference()))));
         v
     }
 }

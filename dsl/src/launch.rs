@@ -13,6 +13,9 @@ pub enum Buf {
     Input(usize),
     /// Node output `i` (`y`, `y0`, `y1`, ...).
     Output(usize),
+    /// Elements `[start, end)` of node output `i` (`y[a..b]`), for schedules that produce
+    /// an output in several launches.
+    OutputRange(usize, Range<usize>),
     /// The packed weights (`w`).
     Packed,
     /// Elements `[start, end)` of the workspace (`ws[a..b]`).
@@ -24,9 +27,70 @@ impl Buf {
         match self {
             Buf::Input(i) => format!("x{i}"),
             Buf::Output(i) => format!("y{i}"),
+            Buf::OutputRange(i, r) => format!("y{i}[{}..{}]", r.start, r.end),
             Buf::Packed => "w".into(),
             Buf::Workspace(r) => format!("ws[{}..{}]", r.start, r.end),
         }
+    }
+}
+
+/// The lengths of the buffers of one kernel call: what checking a launch needs, whether the
+/// buffers are host slices (the CPU variants) or device buffers (the OpenCL variants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BufferLens {
+    /// Per node input, its length in f32 elements (`None` when absent or not f32).
+    pub inputs: Vec<Option<usize>>,
+    /// Per node output, its length in f32 elements.
+    pub outputs: Vec<usize>,
+    /// Workspace length in f32 elements.
+    pub workspace: usize,
+}
+
+impl BufferLens {
+    /// Checks one launch: every output is writable, exists and lies inside its buffer, no
+    /// output is named twice or overlaps another output or an input, every input exists
+    /// and lies inside its buffer. The error names the buffer.
+    pub fn check(&self, outs: &[Buf], ins: &[Buf]) -> Result<()> {
+        let bad = |msg: String| Error::Graph(format!("kernel schedule: {msg}"));
+        // Outputs may be node outputs or workspace ranges; inputs anything.
+        for (i, o) in outs.iter().enumerate() {
+            match o {
+                Buf::Output(k) if *k >= self.outputs.len() => return Err(bad(format!("no output y{k}"))),
+                Buf::OutputRange(k, _) if *k >= self.outputs.len() => return Err(bad(format!("no output y{k}"))),
+                Buf::OutputRange(k, r) if r.start > r.end || r.end > self.outputs[*k] => {
+                    return Err(bad(format!("{} is outside y{k} of {} elements", o.name(), self.outputs[*k])));
+                }
+                Buf::Input(_) | Buf::Packed => return Err(bad(format!("{} is read-only", o.name()))),
+                Buf::Workspace(r) if r.start > r.end || r.end > self.workspace => {
+                    return Err(bad(format!("{} is outside the workspace of {} elements", o.name(), self.workspace)));
+                }
+                _ => {}
+            }
+            for p in &outs[..i] {
+                if overlaps(o, p) {
+                    return Err(bad(format!("outputs {} and {} overlap", p.name(), o.name())));
+                }
+            }
+            for p in ins {
+                if overlaps(o, p) {
+                    return Err(bad(format!("{} is both written and read", o.name())));
+                }
+            }
+        }
+        for i in ins {
+            match i {
+                Buf::Input(k) if self.inputs.get(*k).copied().flatten().is_none() => {
+                    return Err(bad(format!("input x{k} is missing")));
+                }
+                Buf::Output(k) if *k >= self.outputs.len() => return Err(bad(format!("no output y{k}"))),
+                Buf::OutputRange(..) => return Err(bad(format!("{}: read a node output whole (y{{k}}), not a range", i.name()))),
+                Buf::Workspace(r) if r.start > r.end || r.end > self.workspace => {
+                    return Err(bad(format!("{} is outside the workspace of {} elements", i.name(), self.workspace)));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -49,39 +113,12 @@ impl CpuBuffers<'_> {
     /// out of bounds, or when a buffer is both written and read.
     pub fn views(&mut self, outs: &[Buf], ins: &[Buf]) -> Result<(Vec<&mut [f32]>, Vec<&[f32]>)> {
         let bad = |msg: String| Error::Graph(format!("kernel schedule: {msg}"));
-        // Outputs may be node outputs or workspace ranges; inputs anything.
-        for (i, o) in outs.iter().enumerate() {
-            match o {
-                Buf::Output(k) if *k >= self.outputs.len() => return Err(bad(format!("no output y{k}"))),
-                Buf::Input(_) | Buf::Packed => return Err(bad(format!("{} is read-only", o.name()))),
-                Buf::Workspace(r) if r.start > r.end || r.end > self.workspace.len() => {
-                    return Err(bad(format!("{} is outside the workspace of {} elements", o.name(), self.workspace.len())));
-                }
-                _ => {}
-            }
-            for p in &outs[..i] {
-                if overlaps(o, p) {
-                    return Err(bad(format!("outputs {} and {} overlap", p.name(), o.name())));
-                }
-            }
-            for p in ins {
-                if overlaps(o, p) {
-                    return Err(bad(format!("{} is both written and read", o.name())));
-                }
-            }
-        }
-        for i in ins {
-            match i {
-                Buf::Input(k) if self.inputs.get(*k).copied().flatten().is_none() => {
-                    return Err(bad(format!("input x{k} is missing")));
-                }
-                Buf::Output(k) if *k >= self.outputs.len() => return Err(bad(format!("no output y{k}"))),
-                Buf::Workspace(r) if r.start > r.end || r.end > self.workspace.len() => {
-                    return Err(bad(format!("{} is outside the workspace of {} elements", i.name(), self.workspace.len())));
-                }
-                _ => {}
-            }
-        }
+        let lens = BufferLens {
+            inputs: self.inputs.iter().map(|i| i.map(<[f32]>::len)).collect(),
+            outputs: self.outputs.iter().map(|o| o.len()).collect(),
+            workspace: self.workspace.len(),
+        };
+        lens.check(outs, ins)?;
 
         // Cut the workspace at the boundaries of the output ranges only: each output range is
         // then exactly one piece (outputs are disjoint from every other range), and each input
@@ -121,8 +158,12 @@ impl CpuBuffers<'_> {
         // Node outputs.
         let mut node_outs: Vec<Option<&mut [f32]>> = self.outputs.iter_mut().map(|o| Some(&mut **o)).collect();
         for (i, o) in outs.iter().enumerate() {
-            if let Buf::Output(k) = o {
-                out_views[i] = node_outs[*k].take();
+            match o {
+                Buf::Output(k) => out_views[i] = node_outs[*k].take(),
+                // At most one range per output (overlap check above), so take the whole
+                // output and cut the range from it.
+                Buf::OutputRange(k, r) => out_views[i] = node_outs[*k].take().map(|o| &mut o[r.clone()]),
+                _ => {}
             }
         }
         // Inputs: node inputs, packed weights, node outputs read back (written by an earlier
@@ -133,7 +174,7 @@ impl CpuBuffers<'_> {
                 Buf::Input(k) => in_views[i] = self.inputs[*k],
                 Buf::Packed => in_views[i] = Some(self.packed),
                 Buf::Output(k) => in_views[i] = node_outs_shared[*k],
-                Buf::Workspace(_) => {}
+                Buf::OutputRange(..) | Buf::Workspace(_) => {}
             }
         }
         let outs = out_views.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| bad("an output could not be borrowed".into()))?;
@@ -145,6 +186,9 @@ impl CpuBuffers<'_> {
 fn overlaps(a: &Buf, b: &Buf) -> bool {
     match (a, b) {
         (Buf::Output(x), Buf::Output(y)) => x == y,
+        // Two ranges of the same output in one launch are refused even when disjoint: one
+        // launch writes one range of an output.
+        (Buf::Output(x) | Buf::OutputRange(x, _), Buf::Output(y) | Buf::OutputRange(y, _)) => x == y,
         (Buf::Workspace(r), Buf::Workspace(s)) => r.start < s.end && s.start < r.end,
         _ => false,
     }
@@ -181,6 +225,13 @@ mod tests {
         assert!(b.views(&[Buf::Output(0), Buf::Output(0)], &[]).is_err());
         assert!(b.views(&[Buf::Input(0)], &[]).is_err());
         assert!(b.views(&[Buf::Workspace(8..12)], &[]).is_err());
+        // A range of an output.
+        {
+            let (o, _) = b.views(&[Buf::OutputRange(0, 1..3)], &[Buf::Input(0)]).unwrap();
+            assert_eq!(o[0].len(), 2);
+        }
+        assert!(b.views(&[Buf::OutputRange(0, 2..4)], &[]).is_err());
+        assert!(b.views(&[Buf::OutputRange(0, 0..1), Buf::OutputRange(0, 1..2)], &[]).is_err());
         // Reading a workspace region written by the previous launch.
         let (_, i) = b.views(&[Buf::Output(0)], &[Buf::Workspace(0..4)]).unwrap();
         assert_eq!(i[0][0], 5.0);

@@ -10,12 +10,13 @@ pub mod error;
 pub mod ir;
 pub mod kernel;
 pub mod launch;
+pub mod opencl;
 pub mod tensor;
 pub mod variant;
 
 pub use error::{Error, Result};
 
-/// Whether an OpenCL device is available to run OpenCL variants.
+/// Whether an OpenCL device is available to run OpenCL variants (see [`opencl::available`]).
 pub fn opencl_available() -> bool {
-    false
+    opencl::available()
 }

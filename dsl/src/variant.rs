@@ -57,6 +57,9 @@ pub struct VariantInfo {
     pub target: Target,
     /// Parameters compiled into this variant, with their values.
     pub compile_params: Vec<(&'static str, usize)>,
+    /// Whether every compile-time parameter has its declared default value (the variant
+    /// chosen among its siblings when nothing else decides).
+    pub default_params: bool,
     /// Parameters chosen at run time.
     pub runtime_params: Vec<RuntimeParam>,
     /// Preference among applicable variants when nothing else decides.
@@ -64,6 +67,21 @@ pub struct VariantInfo {
 }
 
 impl VariantInfo {
+    /// Preference among variants of equal priority when no profile decides: the widest
+    /// CPU ISA first, then the declared defaults of the compile-time parameters. OpenCL
+    /// variants rank last: offloading is a decision for a profile or the caller, not a
+    /// default.
+    pub fn preference(&self) -> (u8, bool) {
+        let rank = match self.target {
+            Target::OpenCl => 0,
+            Target::Cpu(Isa::Scalar) => 1,
+            Target::Cpu(Isa::Neon) => 2,
+            Target::Cpu(Isa::Avx2) => 3,
+            Target::Cpu(Isa::Avx512f) => 4,
+        };
+        (rank, self.default_params)
+    }
+
     /// Whether this build and this machine can run the variant.
     pub fn runnable(&self) -> bool {
         match self.target {
@@ -105,7 +123,11 @@ pub fn cpu_buffers<'b>(io: KernelIo<'_, 'b>, packed: &'b [f32]) -> Result<CpuBuf
         .map(|o| o.f32_mut().map_err(|e| Error::Graph(format!("kernel output: {e}"))))
         .collect::<Result<_>>()?;
     // The workspace is 64-byte aligned and sized by the kernel in whole f32 elements.
-    let workspace: &'b mut [f32] = bytemuck::try_cast_slice_mut(workspace)
-        .map_err(|e| Error::Graph(format!("kernel workspace is not f32-aligned: {e}")))?;
+    let workspace: &'b mut [f32] = if workspace.is_empty() {
+        // An empty buffer may have any address; nothing is read through it.
+        &mut []
+    } else {
+        bytemuck::try_cast_slice_mut(workspace).map_err(|e| Error::Graph(format!("kernel workspace is not f32-aligned: {e}")))?
+    };
     Ok(CpuBuffers { inputs, outputs, packed, workspace })
 }

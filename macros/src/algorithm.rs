@@ -186,9 +186,11 @@ fn parse_param(c: &ItemConst, errors: &mut Vec<syn::Error>) -> Option<Param> {
     Some(Param { name: c.ident.clone(), compile, values, default, id_format })
 }
 
-/// Rewrites `launch!(...)` statements of a schedule into CPU launches.
+/// Rewrites `launch!(...)` statements of a schedule into CPU launches (the stage's
+/// `launch`) or, with `opencl`, into OpenCL launches (the stage's `launch_opencl`).
 struct Launches {
     errors: Vec<syn::Error>,
+    opencl: bool,
 }
 
 /// A parsed `launch!`.
@@ -237,7 +239,7 @@ impl Parse for Launch {
 
 /// `y`, `y0`, `x1`, `w`, `ws[a..b]` as a `Buf`.
 fn buf_expr(e: &Expr) -> syn::Result<TokenStream> {
-    let help = "buffers: x / x0, x1, ... (node inputs), y / y0, y1, ... (node outputs), w (packed weights), ws[a..b] (workspace range)";
+    let help = "buffers: x / x0, x1, ... (node inputs), y / y0, y1, ... (node outputs; y[a..b] a range of one), w (packed weights), ws[a..b] (workspace range)";
     match e {
         Expr::Path(p) if p.path.get_ident().is_some() => {
             let name = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
@@ -255,6 +257,27 @@ fn buf_expr(e: &Expr) -> syn::Result<TokenStream> {
                 return Ok(quote!(::ferrolite_dsl::launch::Buf::Output(#i)));
             }
             Err(syn::Error::new_spanned(e, help))
+        }
+        // `y[a..b]`, `y1[a..b]`: a range of a node output.
+        Expr::Index(ix)
+            if matches!(&*ix.expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+                let n = i.to_string();
+                n.strip_prefix('y').is_some_and(|r| r.is_empty() || r.parse::<usize>().is_ok())
+            })) =>
+        {
+            let Expr::Path(p) = &*ix.expr else { return Err(syn::Error::new_spanned(e, help)) };
+            let name = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let k: usize = name[1..].parse().unwrap_or(0);
+            match &*ix.index {
+                Expr::Range(r) if matches!(r.limits, syn::RangeLimits::HalfOpen(_)) => {
+                    let start = r.start.as_ref().map(|s| quote!(#s)).unwrap_or(quote!(0));
+                    let Some(end) = &r.end else {
+                        return Err(syn::Error::new_spanned(r, "output ranges need both ends: y[a..b]"));
+                    };
+                    Ok(quote!(::ferrolite_dsl::launch::Buf::OutputRange(#k, (#start)..(#end))))
+                }
+                other => Err(syn::Error::new_spanned(other, "output ranges are written y[a..b]")),
+            }
         }
         Expr::Index(ix) if matches!(&*ix.expr, Expr::Path(p) if p.path.is_ident("ws")) => match &*ix.index {
             Expr::Range(r) if matches!(r.limits, syn::RangeLimits::HalfOpen(_)) => {
@@ -318,6 +341,13 @@ impl Launches {
         let args = &l.args;
         let span = mac.path.span();
         let chunk_idx: Vec<usize> = (0..n_out).collect();
+        if self.opencl {
+            // Buffers stay descriptors: `launch_opencl` checks them against the device
+            // buffers of the run and passes them as (buffer, offset, length).
+            return Some(quote_spanned! {span=> {
+                #path::launch_opencl::<#(#consts),*>(__cl, #(#outs, #chunks,)* #(#ins,)* #(#args),*)?;
+            }});
+        }
         Some(quote_spanned! {span=> {
             let __chunks: [usize; #n_out] = [#(#chunks),*];
             let (__outs, __ins) = __bufs.views(&[#(#outs),*], &[#(#ins),*])?;
@@ -451,22 +481,42 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
         host_items.push(f);
     }
     let has = |n: &str| host_items.iter().any(|f| f.sig.ident == n);
-    let applies_call = if has("applies") { quote!(applies::<#(#compile_names),*>(s)) } else { quote!(true) };
+    // A host function that declares a last parameter `lanes: usize` gets the f32 lanes of
+    // the target's vector (`V::LANES` on a CPU, the OpenCL vector width on OpenCL), e.g. to
+    // pack weights in panels of whole vectors. Factories bind `__lanes` before calling.
+    let takes_lanes = |n: &str| {
+        host_items.iter().any(|f| {
+            f.sig.ident == n
+                && f.sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Typed(t) if matches!(&*t.pat, syn::Pat::Ident(i) if i.ident == "lanes")))
+        })
+    };
+    let lanes_arg = |n: &str| if takes_lanes(n) { quote!(, __lanes) } else { quote!() };
+    let (applies_lanes, prepack_lanes, workspace_lanes) = (lanes_arg("applies"), lanes_arg("prepack"), lanes_arg("workspace"));
+    let applies_call = if has("applies") { quote!(applies::<#(#compile_names),*>(s #applies_lanes)) } else { quote!(true) };
     let prepack_call = if has("prepack") {
-        quote!(Some(::std::sync::Arc::new(prepack::<#(#compile_names),*>(&s, &consts)) as ::ferrolite_dsl::kernel::Packed))
+        quote!(Some(::std::sync::Arc::new(prepack::<#(#compile_names),*>(&s, &consts #prepack_lanes)) as ::ferrolite_dsl::kernel::Packed))
     } else {
         quote!(None)
     };
-    let workspace_call = if has("workspace") { quote!(workspace::<#(#compile_names),*>(&s, &p)) } else { quote!(0usize) };
+    let workspace_call = if has("workspace") { quote!(workspace::<#(#compile_names),*>(&s, &p #workspace_lanes)) } else { quote!(0usize) };
 
     // The schedule, for the CPU: launches rewritten, generic over the ISA token.
-    let mut launches = Launches { errors: Vec::new() };
+    let has_opencl = attr.targets.iter().any(|t| t == "opencl");
+    let mut cl_block = schedule.block.clone();
+    let mut launches = Launches { errors: Vec::new(), opencl: false };
     launches.visit_block_mut(&mut schedule.block);
     if !launches.errors.is_empty() {
         return combine(launches.errors);
     }
     let sched_inputs = &schedule.sig.inputs;
     let sched_body = &schedule.block;
+    // The same schedule for OpenCL: the host code runs as is, launches run the stages'
+    // OpenCL kernels on the device buffers of the run.
+    let mut cl_launches = Launches { errors: Vec::new(), opencl: true };
+    cl_launches.visit_block_mut(&mut cl_block);
+    if !cl_launches.errors.is_empty() {
+        return combine(cl_launches.errors);
+    }
     let schedule_fn = quote! {
         #[allow(clippy::too_many_arguments, unused_variables, non_snake_case)]
         fn __schedule_cpu<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*>(
@@ -475,6 +525,8 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             __bufs: &mut ::ferrolite_dsl::launch::CpuBuffers<'_>,
             #sched_inputs
         ) -> ::ferrolite_dsl::Result<()> {
+            // The schedule sees the f32 lanes of the target's vector as `lanes`.
+            let lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
             #sched_body
             Ok(())
         }
@@ -509,8 +561,8 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             "avx2" => (quote!(::ferrolite_targets::Avx2), quote!(target_arch = "x86_64"), quote!(Avx2)),
             "avx512f" => (quote!(::ferrolite_targets::Avx512f), quote!(target_arch = "x86_64"), quote!(Avx512f)),
             "neon" => (quote!(::ferrolite_targets::Neon), quote!(target_arch = "aarch64"), quote!(Neon)),
-            // OpenCL variants are generated from the stages' OpenCL C; registered elsewhere.
-            _ => continue,
+            // OpenCL variants run the stages' OpenCL C: one per compile-parameter combination.
+            _ => (quote!(), quote!(all()), quote!()),
         };
         for combo in &combos {
             let mut id = format!("f32-{op_lower}-{name_s}");
@@ -522,16 +574,137 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             id.push_str(&t_s);
             let vals: Vec<LitInt> = combo.iter().map(|v| LitInt::new(&format!("{v}usize"), Span::call_site())).collect();
             let cp_names: Vec<String> = compile.iter().map(|p| p.name.to_string()).collect();
+            let is_default = compile.iter().zip(combo).all(|(p, v)| p.default == *v);
+            if t_s == "opencl" {
+                registrations.push(quote! {
+                    registry.register(::std::sync::Arc::new(OpenClFactory::<#(#vals),*>::new(
+                        #id,
+                        ::std::vec![#((#cp_names, #vals)),*],
+                        #is_default,
+                    )));
+                });
+                continue;
+            }
             registrations.push(quote! {
                 #[cfg(#cfg)]
                 registry.register(::std::sync::Arc::new(CpuFactory::<#token, #(#vals),*>::new(
                     #id,
                     ::ferrolite_targets::Isa::#isa,
                     ::std::vec![#((#cp_names, #vals)),*],
+                    #is_default,
                 )));
             });
         }
     }
+
+    // The OpenCL variants: the schedule with OpenCL launches, a factory and a kernel.
+    let opencl_lanes = crate::subset::OPENCL_LANES;
+    let mod_name = &module.ident;
+    let opencl_items = if has_opencl {
+        quote! {
+            #[allow(clippy::too_many_arguments, unused_variables, non_snake_case)]
+            fn __schedule_opencl<#(const #compile_names: usize),*>(
+                __cl: &mut ::ferrolite_dsl::opencl::ClBuffers<'_>,
+                #sched_inputs
+            ) -> ::ferrolite_dsl::Result<()> {
+                // The schedule sees the f32 lanes of the OpenCL vector type as `lanes`.
+                let lanes: usize = #opencl_lanes;
+                #cl_block
+                Ok(())
+            }
+
+            /// One OpenCL variant: values of the compile-time parameters (passed to the
+            /// OpenCL compiler as `-DNAME=value`).
+            struct OpenClFactory<#(const #compile_names: usize),*> {
+                info: ::ferrolite_dsl::variant::VariantInfo,
+            }
+
+            impl<#(const #compile_names: usize),*> OpenClFactory<#(#compile_names),*> {
+                fn new(id: &str, compile_params: ::std::vec::Vec<(&'static str, usize)>, default_params: bool) -> Self {
+                    OpenClFactory {
+                        info: ::ferrolite_dsl::variant::VariantInfo {
+                            id: id.to_string(),
+                            op: #op_lower,
+                            algorithm: #name_s,
+                            target: ::ferrolite_dsl::variant::Target::OpenCl,
+                            compile_params,
+                            default_params,
+                            runtime_params: runtime_params(),
+                            priority: #priority,
+                        },
+                    }
+                }
+
+                fn signature(ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> Option<#sig_ty> {
+                    let s = <#sig_ty as ::ferrolite_dsl::variant::OpSignature>::from_node(ctx)?;
+                    let __lanes: usize = #opencl_lanes;
+                    let ok = { let s = &s; true #(&& #applies_decl)* && #applies_call };
+                    ok.then_some(s)
+                }
+            }
+
+            impl<#(const #compile_names: usize),*> ::ferrolite_dsl::kernel::KernelFactory for OpenClFactory<#(#compile_names),*> {
+                fn id(&self) -> &str {
+                    &self.info.id
+                }
+                fn op(&self) -> ::ferrolite_dsl::ir::OpKind {
+                    ::ferrolite_dsl::ir::OpKind::#op
+                }
+                fn priority(&self) -> i32 {
+                    #priority
+                }
+                fn variant(&self) -> Option<&::ferrolite_dsl::variant::VariantInfo> {
+                    Some(&self.info)
+                }
+                fn applies(&self, ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> bool {
+                    ::ferrolite_dsl::opencl_available() && Self::signature(ctx).is_some()
+                }
+                fn prepack(&self, ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> ::ferrolite_dsl::Result<Option<::ferrolite_dsl::kernel::Packed>> {
+                    let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let __lanes: usize = #opencl_lanes;
+                    let consts = ::ferrolite_dsl::variant::constant_inputs(ctx);
+                    let _ = (&s, &consts);
+                    Ok(#prepack_call)
+                }
+                fn build(
+                    &self,
+                    ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
+                    packed: Option<::ferrolite_dsl::kernel::Packed>,
+                ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
+                    let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let __lanes: usize = #opencl_lanes;
+                    let packed: ::std::sync::Arc<::std::vec::Vec<f32>> = match packed {
+                        Some(p) => p.downcast::<::std::vec::Vec<f32>>().map_err(|_| ctx.err("packed weights of another kernel"))?,
+                        None => ::std::sync::Arc::new(::std::vec::Vec::new()),
+                    };
+                    // Uploaded once here; every run reads them on the device.
+                    let weights = ::ferrolite_dsl::opencl::DeviceWeights::upload(&packed).map_err(|e| ctx.err(e.to_string()))?;
+                    let p = Params::default();
+                    let ws = #workspace_call;
+                    Ok(Box::new(OpenClKernel::<#(#compile_names),*> { s, p, weights, ws }))
+                }
+            }
+
+            struct OpenClKernel<#(const #compile_names: usize),*> {
+                s: #sig_ty,
+                p: Params,
+                weights: ::ferrolite_dsl::opencl::DeviceWeights,
+                /// Workspace elements, allocated on the device per run.
+                ws: usize,
+            }
+
+            impl<#(const #compile_names: usize),*> ::ferrolite_dsl::kernel::Kernel for OpenClKernel<#(#compile_names),*> {
+                // The workspace lives on the device: no host workspace (the default 0 bytes).
+                fn run(&self, io: ::ferrolite_dsl::kernel::KernelIo<'_, '_>, _par: &::ferrolite_dsl::kernel::Parallel<'_>) -> ::ferrolite_dsl::Result<()> {
+                    let mut cl = ::ferrolite_dsl::opencl::ClBuffers::new(io, &self.weights, self.ws)?;
+                    __schedule_opencl::<#(#compile_names),*>(&mut cl, &self.s, &self.p)?;
+                    cl.finish()
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
 
     let vis = &module.vis;
     let mod_name = &module.ident;
@@ -567,6 +740,8 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
 
             #schedule_fn
 
+            #opencl_items
+
             /// One CPU variant: an ISA and values of the compile-time parameters.
             struct CpuFactory<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> {
                 info: ::ferrolite_dsl::variant::VariantInfo,
@@ -574,7 +749,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             }
 
             impl<__V: ::ferrolite_targets::Simd, #(const #compile_names: usize),*> CpuFactory<__V, #(#compile_names),*> {
-                fn new(id: &str, isa: ::ferrolite_targets::Isa, compile_params: ::std::vec::Vec<(&'static str, usize)>) -> Self {
+                fn new(id: &str, isa: ::ferrolite_targets::Isa, compile_params: ::std::vec::Vec<(&'static str, usize)>, default_params: bool) -> Self {
                     CpuFactory {
                         info: ::ferrolite_dsl::variant::VariantInfo {
                             id: id.to_string(),
@@ -582,6 +757,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                             algorithm: #name_s,
                             target: ::ferrolite_dsl::variant::Target::Cpu(isa),
                             compile_params,
+                            default_params,
                             runtime_params: runtime_params(),
                             priority: #priority,
                         },
@@ -591,6 +767,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
 
                 fn signature(ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> Option<#sig_ty> {
                     let s = <#sig_ty as ::ferrolite_dsl::variant::OpSignature>::from_node(ctx)?;
+                    let __lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
                     let ok = { let s = &s; true #(&& #applies_decl)* && #applies_call };
                     ok.then_some(s)
                 }
@@ -616,6 +793,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                 }
                 fn prepack(&self, ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>) -> ::ferrolite_dsl::Result<Option<::ferrolite_dsl::kernel::Packed>> {
                     let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let __lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
                     let consts = ::ferrolite_dsl::variant::constant_inputs(ctx);
                     let _ = (&s, &consts);
                     Ok(#prepack_call)
@@ -626,6 +804,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                     packed: Option<::ferrolite_dsl::kernel::Packed>,
                 ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
                     let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
+                    let __lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
                     let simd = __V::new().ok_or_else(|| ctx.err(format!("{} is not available on this CPU", self.info.target)))?;
                     let packed: ::std::sync::Arc<::std::vec::Vec<f32>> = match packed {
                         Some(p) => p.downcast::<::std::vec::Vec<f32>>().map_err(|_| ctx.err("packed weights of another kernel"))?,

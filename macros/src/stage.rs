@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type};
 
-use crate::subset::{Checker, HelperSig, Ty, opencl_prelude, parse_type};
+use crate::subset::{Checker, HelperSig, Ty, c_helper, c_ident, c_len, opencl_prelude, parse_type};
 
 /// What a stage parameter is.
 #[derive(Debug, Clone)]
@@ -182,17 +182,19 @@ impl VisitMut for TokenThreading {
 
 /// The C declaration of a helper parameter list or a kernel's scalar.
 fn c_param(p: &Param) -> String {
+    let name = p.name.to_string();
+    let (cname, clen) = (c_ident(&name), c_len(&name));
     match &p.kind {
         ParamKind::Gid => String::new(),
-        ParamKind::Output => format!("__global float* {0}, const int {0}__len", p.name),
-        ParamKind::Input => format!("__global const float* {0}, const int {0}__len", p.name),
+        ParamKind::Output => format!("__global float* {cname}, const int {clen}"),
+        ParamKind::Input => format!("__global const float* {cname}, const int {clen}"),
         ParamKind::Scalar(t) => {
             let c = match t {
                 Ty::F32 => "float",
                 Ty::Vector => "floatV",
                 _ => "int",
             };
-            format!("const {c} {}", p.name)
+            format!("const {c} {cname}")
         }
     }
 }
@@ -277,27 +279,35 @@ pub fn expand_stage(f: ItemFn) -> TokenStream {
 
     // OpenCL C kernel.
     let mut c = String::new();
+    // Kernel parameters: `grid`, then per output (buffer, offset, total length, chunk
+    // length), per input (buffer, offset, length), then the scalars. Names derived from a
+    // parameter `y` are `y_buf`, `y_off`, ...: see `subset::c_ident` for why they cannot
+    // collide with anything.
     let mut args = vec!["const int grid".to_string()];
+    let gid = sig.params.iter().find(|p| matches!(p.kind, ParamKind::Gid)).map(|p| c_ident(&p.name.to_string()));
+    let gid = gid.unwrap_or_else(|| c_ident("gid"));
     for p in &sig.params {
+        let n = c_ident(&p.name.to_string());
         match p.kind {
             ParamKind::Gid => {}
             ParamKind::Output => args.push(format!(
-                "__global float* {0}__buf, const int {0}__off, const int {0}__total, const int {0}__chunk",
-                p.name
+                "__global float* {n}buf, const int {n}off, const int {n}total, const int {n}chunk"
             )),
-            ParamKind::Input => args.push(format!("__global const float* {0}__buf, const int {0}__off, const int {0}__len", p.name)),
+            ParamKind::Input => args.push(format!("__global const float* {n}buf, const int {n}off, const int {n}len")),
             ParamKind::Scalar(_) => args.push(c_param(p)),
         }
     }
     c.push_str(&format!("__kernel void {name}({}) {{\n", args.join(", ")));
-    c.push_str("    const int gid = get_global_id(0);\n    if (gid >= grid) return;\n");
+    c.push_str(&format!("    const int {gid} = get_global_id(0);\n    if ({gid} >= grid) return;\n"));
     for p in &sig.params {
+        let n = c_ident(&p.name.to_string());
         match p.kind {
+            // The work-item's chunk of the output, as on the CPU: elements
+            // [gid * chunk, min((gid + 1) * chunk, total)).
             ParamKind::Output => c.push_str(&format!(
-                "    __global float* {0} = {0}__buf + {0}__off + gid * {0}__chunk;\n    const int {0}__len = min({0}__chunk, {0}__total - gid * {0}__chunk);\n",
-                p.name
+                "    __global float* {n} = {n}buf + {n}off + {gid} * {n}chunk;\n    const int {n}len = min({n}chunk, {n}total - {gid} * {n}chunk);\n"
             )),
-            ParamKind::Input => c.push_str(&format!("    __global const float* {0} = {0}__buf + {0}__off;\n", p.name)),
+            ParamKind::Input => c.push_str(&format!("    __global const float* {n} = {n}buf + {n}off;\n")),
             _ => {}
         }
     }
@@ -307,6 +317,18 @@ pub fn expand_stage(f: ItemFn) -> TokenStream {
     let helper_idents: Vec<Ident> = helpers.iter().map(|h| format_ident!("{}", h)).collect();
     let doc_src = format!("OpenCL C of the `{name}` stage (without the prelude and helpers).");
     let prelude = opencl_prelude();
+
+    // The OpenCL launcher: buffers are named by their `Buf` descriptors, scalars keep their
+    // Rust types (converted, checked, to the kernel's `int` / `float`), and the const
+    // parameters become `-DNAME=value` build options.
+    let ins: Vec<&Param> = sig.params.iter().filter(|p| matches!(p.kind, ParamKind::Input)).collect();
+    let scalars: Vec<&Param> = sig.params.iter().filter(|p| matches!(p.kind, ParamKind::Scalar(_))).collect();
+    let in_names: Vec<&Ident> = ins.iter().map(|p| &p.name).collect();
+    let scalar_names: Vec<&Ident> = scalars.iter().map(|p| &p.name).collect();
+    let scalar_tys: Vec<&Type> = scalars.iter().map(|p| &p.ty).collect();
+    let scalar_strs: Vec<String> = scalar_names.iter().map(|n| n.to_string()).collect();
+    let name_str = name.to_string();
+    let n_scalars = scalars.len();
 
     quote! {
         #(#attrs)*
@@ -325,12 +347,49 @@ pub fn expand_stage(f: ItemFn) -> TokenStream {
             /// Names of the const parameters, passed to the OpenCL compiler as `-DNAME=value`.
             pub const CONST_PARAMS: &[&str] = &[#(#const_names),*];
 
-            /// The complete OpenCL C program: prelude, the helpers this stage calls, the kernel.
+            /// The complete OpenCL C program: prelude, the helpers this stage calls (and the
+            /// helpers they call, each once, callees first), the kernel.
             pub fn opencl_source() -> ::std::string::String {
+                let mut helpers: ::std::vec::Vec<&'static str> = ::std::vec::Vec::new();
+                #( #helper_idents::collect_opencl(&mut helpers); )*
                 let mut s = ::std::string::String::from(PRELUDE);
-                #( s.push_str(#helper_idents::OPENCL); )*
+                for h in helpers {
+                    s.push_str(h);
+                }
                 s.push_str(OPENCL_KERNEL);
                 s
+            }
+
+            /// [`opencl_source`], made once per process: launches look programs up by source.
+            fn opencl_source_cached() -> &'static str {
+                static SOURCE: ::std::sync::OnceLock<::std::string::String> = ::std::sync::OnceLock::new();
+                SOURCE.get_or_init(opencl_source)
+            }
+
+            /// Runs the stage's OpenCL kernel on the device buffers of one kernel call: one
+            /// work-item per output chunk (`<output>_chunk` elements), built with the const
+            /// parameters as `-DNAME=value`. Errors (a bad buffer range, overlapping outputs,
+            /// a scalar that does not fit an OpenCL `int`, anything OpenCL reports) come back
+            /// as errors.
+            #[allow(clippy::too_many_arguments)]
+            pub fn launch_opencl<#(const #consts: usize),*>(
+                cl: &mut ::ferrolite_dsl::opencl::ClBuffers<'_>,
+                #(#out_names: ::ferrolite_dsl::launch::Buf, #chunk_names: usize,)*
+                #(#in_names: ::ferrolite_dsl::launch::Buf,)*
+                #(#scalar_names: #scalar_tys,)*
+            ) -> ::ferrolite_dsl::Result<()> {
+                let options: ::std::vec::Vec<::std::string::String> =
+                    ::std::vec![#(::std::format!("-D{}={}", #const_names, #consts)),*];
+                let scalars: [::ferrolite_dsl::opencl::ClScalar; #n_scalars] =
+                    [#(::ferrolite_dsl::opencl::IntoClScalar::into_cl(#scalar_names, #scalar_strs)?),*];
+                cl.launch(
+                    #name_str,
+                    opencl_source_cached(),
+                    &options.join(" "),
+                    &[#((#out_names, #chunk_names)),*],
+                    &[#(#in_names),*],
+                    &scalars,
+                )
             }
 
             const PRELUDE: &str = #prelude;
@@ -368,7 +427,7 @@ pub fn expand_stage(f: ItemFn) -> TokenStream {
 pub fn expand_helper(f: ItemFn) -> TokenStream {
     let mut errors = Vec::new();
     let Some(sig) = parse_signature(&f, false, &mut errors) else { return combine(errors) };
-    let (body_c, _helpers) = check_body(&f, &sig, &mut errors);
+    let (body_c, helpers) = check_body(&f, &sig, &mut errors);
     if !errors.is_empty() {
         return combine(errors);
     }
@@ -393,7 +452,10 @@ pub fn expand_helper(f: ItemFn) -> TokenStream {
         _ => "int",
     };
     let cparams: Vec<String> = sig.params.iter().map(c_param).collect();
-    let c = format!("inline {ret_c} {name}({}) {{\n{body_c}}}\n", cparams.join(", "));
+    let c = format!("inline {ret_c} {}({}) {{\n{body_c}}}\n", c_helper(&name.to_string()), cparams.join(", "));
+    // A helper calling itself is refused by the OpenCL compiler (no recursion); it must
+    // not make `collect_opencl` recurse forever first.
+    let dep_idents: Vec<Ident> = helpers.iter().filter(|h| **h != name.to_string()).map(|h| format_ident!("{}", h)).collect();
     let _ = HelperSig { ret: sig.ret.clone() };
     quote! {
         #(#attrs)*
@@ -404,8 +466,20 @@ pub fn expand_helper(f: ItemFn) -> TokenStream {
         #[allow(non_snake_case)]
         #[doc = concat!("OpenCL C of the `", stringify!(#name), "` helper.")]
         #vis mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+
             /// The helper as an OpenCL C function.
             pub const OPENCL: &str = #c;
+
+            /// Appends the OpenCL C of the helpers this one calls, then this one's, to `out`,
+            /// each at most once (C needs a function defined before its first call).
+            pub fn collect_opencl(out: &mut ::std::vec::Vec<&'static str>) {
+                #( #dep_idents::collect_opencl(out); )*
+                if !out.contains(&OPENCL) {
+                    out.push(OPENCL);
+                }
+            }
         }
     }
 }

@@ -16,6 +16,26 @@ use syn::{BinOp, Block, Expr, Ident, Lit, Pat, RangeLimits, Stmt, Type, UnOp};
 /// OpenCL vector width of `V::F32` (`float4`).
 pub const OPENCL_LANES: usize = 4;
 
+/// The OpenCL C name of a local, parameter or loop variable `name`: `name_`.
+///
+/// Every name from the kernel source gets a trailing `_`, and every name the translation
+/// makes up does not end in `_`, so a kernel's names can never collide with C keywords,
+/// OpenCL built-ins (`half`, `min`, `dot`, ...), the prelude's macros or the generated
+/// helper variables, whatever the author calls them.
+pub fn c_ident(name: &str) -> String {
+    format!("{name}_")
+}
+
+/// The OpenCL C name of the length that goes with slice `name`: `name_len`.
+pub fn c_len(name: &str) -> String {
+    format!("{name}_len")
+}
+
+/// The OpenCL C name of the `#[dsl_fn]` helper `name`: `name_fn`.
+pub fn c_helper(name: &str) -> String {
+    format!("{name}_fn")
+}
+
 /// Types of the subset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ty {
@@ -319,7 +339,7 @@ impl Checker {
             _ => {}
         }
         let qual = if mutable { "" } else { "const " };
-        self.line(&format!("{qual}{} {name} = {c};", ty.c_scalar()));
+        self.line(&format!("{qual}{} {} = {c};", ty.c_scalar(), c_ident(&name)));
         self.declare(&name, ty, mutable);
     }
 
@@ -355,7 +375,8 @@ impl Checker {
             return None;
         }
         let decl: String = dims.iter().map(|d| format!("[{d}]")).collect();
-        self.line(&format!("{} {name}{decl};", elem_ty.c_scalar()));
+        let cname = c_ident(name);
+        self.line(&format!("{} {cname}{decl};", elem_ty.c_scalar()));
         let mut idx = Vec::new();
         for d in &dims {
             let i = self.fresh("i");
@@ -363,7 +384,7 @@ impl Checker {
             idx.push(i);
         }
         let subs: String = idx.iter().map(|i| format!("[{i}]")).collect();
-        self.line(&format!("    {name}{subs} = {elem_c};"));
+        self.line(&format!("    {cname}{subs} = {elem_c};"));
         let mut ty = elem_ty;
         for d in dims.into_iter().rev() {
             ty = Ty::Array { elem: Box::new(ty), len: d };
@@ -414,7 +435,16 @@ impl Checker {
             Expr::Assign(a) => self.assign(&a.left, None, &a.right),
             Expr::Binary(b) if is_compound(&b.op) => self.assign(&b.left, Some(&b.op), &b.right),
             _ => {
-                if let Some((ty, c)) = self.expr(e, None) {
+                // A helper called as a statement (`f(..);`) returns nothing; the trailing
+                // value of a helper's body has the helper's return type (so a call of another
+                // helper there needs no annotation).
+                let trailing = !semi && self.ret != Ty::Unit && self.scopes.len() == 2;
+                let expected = if trailing {
+                    Some(self.ret.clone())
+                } else {
+                    (semi && matches!(strip_parens(e), Expr::Call(_))).then_some(Ty::Unit)
+                };
+                if let Some((ty, c)) = self.expr(e, expected.as_ref()) {
                     if !semi && ty != Ty::Unit {
                         // The trailing value of a helper's body is its return value.
                         if self.ret != Ty::Unit && self.scopes.len() == 2 {
@@ -465,7 +495,7 @@ impl Checker {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 let name = p.path.get_ident()?.to_string();
                 match self.lookup(&name).cloned() {
-                    Some(Local { ty, mutable: true }) if !matches!(ty, Ty::Slice { .. }) => Some((ty, name)),
+                    Some(Local { ty, mutable: true }) if !matches!(ty, Ty::Slice { .. }) => Some((ty, c_ident(&name))),
                     Some(_) => {
                         self.err(e.span(), format!("`{name}` is not mutable (declare it with `let mut`)"));
                         None
@@ -509,8 +539,8 @@ impl Checker {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 let name = p.path.get_ident()?.to_string();
                 match self.lookup(&name).cloned() {
-                    Some(Local { ty: ty @ Ty::Slice { .. }, .. }) => Some((ty, name)),
-                    Some(Local { ty: ty @ Ty::Array { .. }, mutable: true }) => Some((ty, name)),
+                    Some(Local { ty: ty @ Ty::Slice { .. }, .. }) => Some((ty, c_ident(&name))),
+                    Some(Local { ty: ty @ Ty::Array { .. }, mutable: true }) => Some((ty, c_ident(&name))),
                     Some(Local { ty: Ty::Array { .. }, mutable: false }) => {
                         self.err(e.span(), format!("`{name}` is not mutable (declare it with `let mut`)"));
                         None
@@ -612,7 +642,8 @@ impl Checker {
             };
             let name = pi.ident.to_string();
             let cmp = if matches!(r.limits, RangeLimits::Closed(_)) { "<=" } else { "<" };
-            self.line(&format!("for (int {name} = {sc}; {name} {cmp} {ec}; {name} += {sc_step}) {{"));
+            let cname = c_ident(&name);
+            self.line(&format!("for (int {cname} = {sc}; {cname} {cmp} {ec}; {cname} += {sc_step}) {{"));
             self.declare(&name, st, false);
             return true;
         }
@@ -680,8 +711,9 @@ impl Checker {
         self.line(&format!("for (int {i} = 0; {i} < {count}; {i}++) {{"));
         for (name, (cs, n)) in names.iter().zip(&parts) {
             let q = if cs.mutable { "" } else { "const " };
-            self.line(&format!("    __global {q}float* {name} = ({}) + {i} * ({n});", cs.ptr));
-            self.line(&format!("    const int {name}__len = {n};"));
+            let (cname, clen) = (c_ident(&name.to_string()), c_len(&name.to_string()));
+            self.line(&format!("    __global {q}float* {cname} = ({}) + {i} * ({n});", cs.ptr));
+            self.line(&format!("    const int {clen} = {n};"));
             self.declare(&name.to_string(), Ty::Slice { mutable: cs.mutable }, false);
         }
         true
@@ -696,7 +728,7 @@ impl Checker {
                 let name = p.path.get_ident()?.to_string();
                 match self.lookup(&name) {
                     Some(Local { ty: Ty::Slice { mutable }, .. }) => {
-                        Some(CSlice { mutable: *mutable, ptr: name.clone(), len: format!("{name}__len") })
+                        Some(CSlice { mutable: *mutable, ptr: c_ident(&name), len: c_len(&name) })
                     }
                     Some(l) => {
                         let t = l.ty.name();
@@ -951,8 +983,7 @@ impl Checker {
         match segs.as_slice() {
             [name] => {
                 if let Some(l) = self.lookup(name) {
-                    let c = if matches!(l.ty, Ty::Slice { .. }) { name.clone() } else { name.clone() };
-                    return Some((l.ty.clone(), c));
+                    return Some((l.ty.clone(), c_ident(name)));
                 }
                 if self.consts.contains(name) {
                     return Some((Ty::Usize, name.clone()));
@@ -1137,7 +1168,7 @@ impl Checker {
                 self.err(call.span(), format!("the type of `{name}(..)` is not known here: bind it with a type, `let x: V::F32 = {name}(..);`"));
                 return None;
             };
-            return Some((ret, format!("{name}({})", cs.join(", "))));
+            return Some((ret, format!("{}({})", c_helper(&name), cs.join(", "))));
         }
         self.err(call.func.span(), format!("only `{v_name}::primitive(...)` and #[dsl_fn] helpers (called by their plain name) can be called"));
         None

@@ -6,10 +6,12 @@
 //!   that kernels are written with, implemented once per ISA here. This is the only crate
 //!   where `core::arch` intrinsics appear;
 //! - [`opencl`] (feature `opencl`, on by default): OpenCL device discovery and a host
-//!   backend that compiles OpenCL C, manages buffers and launches kernels.
+//!   backend that compiles OpenCL C, manages buffers and launches kernels;
+//! - [`peak`]: this machine's fp32 FMA peak, measured, the yardstick of kernel benchmarks.
 #![warn(missing_docs)]
 
 mod isa;
+pub mod peak;
 #[cfg(feature = "opencl")]
 pub mod opencl;
 mod simd;

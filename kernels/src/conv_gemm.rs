@@ -1,0 +1,307 @@
+//! Convolution as a matrix product: Im2Col + GEMM, and 1x1 convolutions as a plain GEMM.
+//!
+//! In NHWC a convolution is `Y[M, OC] = A[M, K] * B[K, OC]` with `M = n * oh * ow` output
+//! pixels and `K = kh * kw * ic`: row `m` of `A` is the receptive field of pixel `m` in
+//! `(kh, kw, ic)` order, which is also the order of a row of the OHWI weights. A pointwise
+//! convolution (1x1, stride 1, no padding) reads `A` straight from the input; every other
+//! one gathers rows of `A` into the workspace (`im2col`), a block of rows at a time so the
+//! workspace stays small.
+//!
+//! The GEMM keeps an `MR x NR` tile of the output in registers (`MR` pixels by `NR = NV *
+//! LANES` output channels: `NV` vectors per pixel) and walks `K` in blocks of `KC` so the
+//! panel of weights it streams stays in cache. Weights are packed once at load in panels of
+//! `NR` output channels (`[panel][k][NR]`, zero-padded), with the bias after the panels.
+//! Bias and the fused activation are applied when the last `K` block is stored.
+//!
+//! The accumulator tile is a local array sized by compile-time parameters only
+//! (`[[V::F32; NV]; MR]`), so it lives in registers.
+
+use ferrolite_macros::{algorithm, stage};
+use ferrolite_targets::Simd;
+
+use crate::epilogue::activate;
+
+/// Rows `[gid * rows_per_item, ...)` of `Y = act(A * B + bias)`: `y` is this work-item's
+/// rows (`oc` values each), `ap` its scratch for one packed `MR x kc` tile of `A`, `a` the
+/// whole `A` (row stride `lda`), `w` the packed weights (`npanels` panels of `k x NR`,
+/// `NR = NV * LANES`, then the bias).
+///
+/// Loop order: `K` block, then a tile of `MR` rows (packed `[k][MR]` once, reused for every
+/// panel), then the panels of `NR` output channels. The innermost loop walks the packed
+/// tile and the weight panel with `chunks_exact`, so it has no bounds checks.
+#[stage]
+pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
+    gid: usize,
+    y: &mut [f32],
+    ap: &mut [f32],
+    a: &[f32],
+    w: &[f32],
+    lda: usize,
+    k: usize,
+    oc: usize,
+    rows_per_item: usize,
+    kc: usize,
+    npanels: usize,
+    act: i32,
+    act_a: f32,
+    act_b: f32,
+) {
+    let rows = y.len() / oc;
+    let row0 = gid * rows_per_item;
+    let nr = NV * V::LANES;
+    let bias_off = npanels * k * nr;
+    for k0 in (0..k).step_by(kc) {
+        let k1 = (k0 + kc).min(k);
+        let kn = k1 - k0;
+        let last = k1 == k;
+        for t in (0..rows).step_by(MR) {
+            // Pack the tile; rows past the end repeat the last row (computed, never stored).
+            for r in 0..MR {
+                let src = (row0 + (t + r).min(rows - 1)) * lda + k0;
+                for (d, v) in (&mut ap[0..kn * MR]).chunks_exact_mut(MR).zip((&a[src..src + kn]).chunks_exact(1)) {
+                    d[r] = v[0];
+                }
+            }
+            for p in 0..npanels {
+                let c0 = p * nr;
+                let cn = (oc - c0).min(nr);
+                let wk0 = (p * k + k0) * nr;
+                let mut acc = [[V::zero(); NV]; MR];
+                if k0 > 0 {
+                    for r in 0..MR {
+                        if t + r < rows {
+                            let yo = (t + r) * oc + c0;
+                            for v in 0..NV {
+                                let c = v * V::LANES;
+                                if c + V::LANES <= cn {
+                                    acc[r][v] = V::load(&y[yo + c..]);
+                                } else if c < cn {
+                                    acc[r][v] = V::load_partial(&y[yo + c..yo + cn]);
+                                }
+                            }
+                        }
+                    }
+                }
+                for (ac, bc) in (&ap[0..kn * MR]).chunks_exact(MR).zip((&w[wk0..wk0 + kn * nr]).chunks_exact(nr)) {
+                    let mut b = [V::zero(); NV];
+                    for v in 0..NV {
+                        b[v] = V::load(&bc[v * V::LANES..]);
+                    }
+                    for r in 0..MR {
+                        let av = V::splat(ac[r]);
+                        for v in 0..NV {
+                            acc[r][v] = V::fma(av, b[v], acc[r][v]);
+                        }
+                    }
+                }
+                let mut bias = [V::zero(); NV];
+                if last {
+                    for v in 0..NV {
+                        bias[v] = V::load(&w[bias_off + c0 + v * V::LANES..]);
+                    }
+                }
+                for r in 0..MR {
+                    if t + r < rows {
+                        let yo = (t + r) * oc + c0;
+                        for v in 0..NV {
+                            let c = v * V::LANES;
+                            let mut o = acc[r][v];
+                            if last {
+                                let biased = V::add(o, bias[v]);
+                                o = activate(biased, act, act_a, act_b);
+                            }
+                            if c + V::LANES <= cn {
+                                V::store(&mut y[yo + c..], o);
+                            } else if c < cn {
+                                V::store_partial(&mut y[yo + c..yo + cn], o);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows of the Im2Col matrix, `col.len() / k` of them from row `row0 + gid * pixels`: the
+/// receptive field of one output pixel each, in `(kh, kw, ic)` order, zeros where it falls
+/// in the padding.
+#[stage]
+pub fn im2col<V: Simd>(
+    gid: usize,
+    col: &mut [f32],
+    x: &[f32],
+    row0: usize,
+    pixels: usize,
+    ih: usize,
+    iw: usize,
+    ic: usize,
+    oh: usize,
+    ow: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    dh: usize,
+    dw: usize,
+    ph: usize,
+    pw: usize,
+) {
+    let k = kh * kw * ic;
+    let full = ic / V::LANES * V::LANES;
+    for q in 0..col.len() / k {
+        let m = row0 + gid * pixels + q;
+        let img = m / (oh * ow);
+        let rem = m % (oh * ow);
+        let oy = rem / ow;
+        let ox = rem % ow;
+        for i in 0..kh {
+            let iy = (oy * sh + i * dh) as isize - ph as isize;
+            for j in 0..kw {
+                let ix = (ox * sw + j * dw) as isize - pw as isize;
+                let dst = q * k + (i * kw + j) * ic;
+                if iy >= 0 && iy < ih as isize && ix >= 0 && ix < iw as isize {
+                    let src = ((img * ih + iy as usize) * iw + ix as usize) * ic;
+                    for c in (0..full).step_by(V::LANES) {
+                        V::store(&mut col[dst + c..], V::load(&x[src + c..]));
+                    }
+                    for c in full..ic {
+                        col[dst + c] = x[src + c];
+                    }
+                } else {
+                    for c in (0..full).step_by(V::LANES) {
+                        V::store(&mut col[dst + c..], V::zero());
+                    }
+                    for c in full..ic {
+                        col[dst + c] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Dense convolution (one group) as Im2Col + GEMM; 1x1 stride-1 unpadded ones as a plain
+/// GEMM on the input.
+#[algorithm(
+    op = Conv2d,
+    sig = crate::sig::Conv2dSig,
+    name = "gemm",
+    targets(scalar, avx2, avx512f, neon),
+    priority = 20,
+    applies(groups = 1),
+)]
+pub mod conv_gemm {
+    use super::*;
+    use crate::sig::Conv2dSig;
+
+    /// Output pixels per register tile.
+    #[param(compile, values = [4, 6, 8], id = "mr{}")]
+    const MR: usize = 6;
+
+    /// Vectors of output channels per register tile.
+    #[param(compile, values = [2, 3], id = "nv{}")]
+    const NV: usize = 2;
+
+    /// Output pixels per work-item (the unit of the thread split).
+    #[param(runtime, values = [24, 48, 96, 192])]
+    const ROWS: usize = 48;
+
+    /// Depth of one pass over `K` (cache blocking of the weight panel).
+    #[param(runtime, values = [128, 256, 512, 1024])]
+    const KC: usize = 256;
+
+    /// Output pixels gathered by Im2Col per step (bounds the workspace).
+    #[param(runtime, values = [128, 256, 512, 1024])]
+    const CHUNK: usize = 256;
+
+    /// Rows of the weight matrix.
+    fn depth(s: &Conv2dSig) -> usize {
+        s.kernel[0] * s.kernel[1] * s.ic
+    }
+
+    /// Weights as `[panel][k][NR]` panels (`NR = NV * lanes`), then the bias, zero-padded
+    /// to whole panels.
+    pub fn prepack(s: &Conv2dSig, consts: &[Option<&[f32]>], lanes: usize) -> Vec<f32> {
+        let k = depth(s);
+        let nr = NV * lanes;
+        let npanels = s.oc.div_ceil(nr);
+        let mut packed = vec![0f32; npanels * k * nr + npanels * nr];
+        if let Some(Some(w)) = consts.get(1) {
+            // OHWI: output channel o's row of K values is contiguous.
+            for (o, row) in w.chunks_exact(k).enumerate().take(s.oc) {
+                let (p, lane) = (o / nr, o % nr);
+                for (kk, v) in row.iter().enumerate() {
+                    packed[(p * k + kk) * nr + lane] = *v;
+                }
+            }
+        }
+        if let Some(Some(b)) = consts.get(2) {
+            let off = npanels * k * nr;
+            packed[off..off + s.oc].copy_from_slice(&b[..s.oc]);
+        }
+        packed
+    }
+
+    /// Im2Col rows of one chunk (none for a pointwise convolution).
+    fn im2col_len(s: &Conv2dSig, p: &Params) -> usize {
+        if s.is_pointwise() { 0 } else { p.CHUNK.min(s.n * s.oh * s.ow) * depth(s) }
+    }
+
+    /// Elements of one work-item's packed tile of `A` (`mr` rows).
+    fn tile_len(s: &Conv2dSig, p: &Params, mr: usize) -> usize {
+        mr * p.KC.min(depth(s))
+    }
+
+    /// Work-items of one GEMM launch over at most `rows` rows.
+    fn items(rows: usize, p: &Params) -> usize {
+        rows.div_ceil(p.ROWS)
+    }
+
+    /// Im2Col rows of one chunk, then one packed tile per work-item.
+    pub fn workspace(s: &Conv2dSig, p: &Params) -> usize {
+        let rows = if s.is_pointwise() { s.n * s.oh * s.ow } else { p.CHUNK.min(s.n * s.oh * s.ow) };
+        im2col_len(s, p) + items(rows, p) * tile_len(s, p, MR)
+    }
+
+    pub fn schedule(s: &Conv2dSig, p: &Params) {
+        let k = depth(s);
+        let npanels = s.oc.div_ceil(NV * lanes);
+        let rows = s.n * s.oh * s.ow;
+        let (code, a, b) = (s.act.code, s.act.a, s.act.b);
+        let tile = tile_len(s, p, MR);
+        let kc = p.KC.min(k);
+        if s.is_pointwise() {
+            let packs = items(rows, p) * tile;
+            launch!(
+                gemm_rows::<MR, NV>,
+                outs [y => p.ROWS * s.oc, ws[0..packs] => tile],
+                ins [x, w],
+                args [s.ic, k, s.oc, p.ROWS, kc, npanels, code, a, b]
+            );
+        } else {
+            let chunk = p.CHUNK.min(rows);
+            let cols = im2col_len(s, p);
+            for r0 in (0..rows).step_by(chunk) {
+                let r1 = (r0 + chunk).min(rows);
+                let len = (r1 - r0) * k;
+                let packs = items(r1 - r0, p) * tile;
+                // Enough pixels per work-item to amortize its dispatch.
+                let pixels = 16;
+                launch!(
+                    im2col,
+                    outs [ws[0..len] => pixels * k],
+                    ins [x],
+                    args [r0, pixels, s.ih, s.iw, s.ic, s.oh, s.ow, s.kernel[0], s.kernel[1], s.stride[0], s.stride[1],
+                          s.dilation[0], s.dilation[1], s.pad[0], s.pad[1]]
+                );
+                launch!(
+                    gemm_rows::<MR, NV>,
+                    outs [y[r0 * s.oc..r1 * s.oc] => p.ROWS * s.oc, ws[cols..cols + packs] => tile],
+                    ins [ws[0..len], w],
+                    args [k, k, s.oc, p.ROWS, kc, npanels, code, a, b]
+                );
+            }
+        }
+    }
+}
