@@ -40,7 +40,7 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let registry = ferrolite_runtime::default_registry();
+    let registry = ferrolite_runtime::full_registry();
     registry
         .all()
         .iter()

@@ -5,7 +5,7 @@
 //!
 //!     cargo bench -p ferrolite-kernels --bench winograd [-- FILTER]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
@@ -157,7 +157,8 @@ fn name_filter() -> Option<String> {
 
 fn bench(c: &mut Criterion) {
     let filter = name_filter();
-    let summary: Arc<Mutex<Vec<(String, String, f64, f64)>>> = Arc::default();
+    // (layer, variant, ms, GFLOP/s)
+    let mut summary: Vec<(String, String, f64, f64)> = Vec::new();
     let mut group = c.benchmark_group("winograd");
     group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
     for l in LAYERS {
@@ -193,12 +194,12 @@ fn bench(c: &mut Criterion) {
                 .collect();
             times.sort_by(f64::total_cmp);
             let med = times[times.len() / 2];
-            summary.lock().expect("summary").push((l.name.to_string(), id, med * 1e3, flops / med / 1e9));
+            summary.push((l.name.to_string(), id, med * 1e3, flops / med / 1e9));
         }
     }
     group.finish();
     println!("\n{:<22} {:<36} {:>9} {:>9}", "layer", "variant", "ms", "GFLOP/s");
-    for (layer, id, ms, gf) in summary.lock().expect("summary").iter() {
+    for (layer, id, ms, gf) in &summary {
         println!("{layer:<22} {id:<36} {ms:>9.3} {gf:>9.1}");
     }
 }

@@ -187,7 +187,7 @@ pub fn im2col<V: Simd>(
     op = Conv2d,
     sig = crate::sig::Conv2dSig,
     name = "gemm",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 20,
     applies(groups = 1),
 )]

@@ -279,7 +279,7 @@ pub fn block_pixels(c: usize, s: usize) -> usize {
     op = Conv2d,
     sig = crate::sig::Conv2dSig,
     name = "depthwise",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod depthwise {

@@ -126,7 +126,7 @@ pub fn binary_periodic<V: Simd>(
     op = Binary,
     sig = crate::sig::BinarySig,
     name = "direct",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod binary_direct {
@@ -167,7 +167,7 @@ pub fn act_block<V: Simd>(gid: usize, y: &mut [f32], x: &[f32], block: usize, co
     op = Unary,
     sig = crate::sig::ActivationSig,
     name = "activation",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod activation {

@@ -204,7 +204,7 @@ pub fn global_pool<V: Simd>(gid: usize, y: &mut [f32], x: &[f32], hw: usize, c: 
     op = Pool2d,
     sig = crate::sig::Pool2dSig,
     name = "direct",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod pool2d_direct {
@@ -232,7 +232,7 @@ pub fn global_chunk(c: usize) -> usize {
     op = GlobalPool,
     sig = crate::sig::GlobalPoolSig,
     name = "direct",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod global_pool_direct {

@@ -60,7 +60,7 @@ pub fn softmax_rows<V: Simd>(gid: usize, y: &mut [f32], x: &[f32], len: usize, r
     op = Softmax,
     sig = crate::sig::SoftmaxSig,
     name = "lastaxis",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 10,
 )]
 pub mod softmax_lastaxis {

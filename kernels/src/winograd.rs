@@ -8,7 +8,8 @@
 //!
 //! Work is done in *bands* of whole tile rows of one image (about `TILES` tiles), so the
 //! transform-domain buffers of a band (input `V` and product `U`) stay in cache and the
-//! workspace does not grow with the image. Per band, three launches:
+//! workspace does not grow with the image's height (a band is at least one tile row). Per
+//! band, three launches:
 //!
 //! 1. [`input_transform`]: one work-item per block of `MR` tiles writes `B^T d B` for every
 //!    point, laid out for the GEMM: `[tile block][point][ic / KB][MR][KB]` (`KB = 16` input
@@ -168,6 +169,8 @@ pub fn input_transform<V: Simd, const M: usize, const MR: usize>(
 /// `tp` tiles (a multiple of `MR`), `kp` input channels and `ocp` output channels (multiples
 /// of 16 and `NR`). `u` is this point's chunk, `[ocp / NR][tp][NR]`; `v` the whole band
 /// (`[tp / MR][np][kp / 16][MR][16]`); `w` the packed weights (`[np][ocp / NR][kp][NR]`).
+// The `&` on the chunked sub-slices is the subset's sub-slice syntax.
+#[allow(clippy::needless_borrow)]
 #[stage]
 pub fn tile_gemm<V: Simd, const MR: usize, const NR: usize>(
     gid: usize,
@@ -185,6 +188,8 @@ pub fn tile_gemm<V: Simd, const MR: usize, const NR: usize>(
         let wb = (gid * npanels + panel) * kp * NR;
         for tb in 0..tp / MR {
             let vb = (tb * np + gid) * kp * MR;
+            // NR / LANES vectors per row are used (array lengths must be constants); the rest
+            // are optimized away.
             let mut acc = [[V::zero(); NR]; MR];
             // One step: 16 input channels; `a` holds them for MR tiles ([MR][16]), `b` the
             // weights of those channels for NR output channels ([16][NR]).
@@ -392,15 +397,10 @@ pub mod winograd {
                 for i in 0..s.ic {
                     let k = |kh: usize, kw: usize| f64::from(filt[(kh * 3 + kw) * s.ic + i]);
                     // G g (n x 3), then (G g) G^T (n x n), in f64.
-                    let mut gg = [[0f64; 3]; 8];
-                    for a in 0..n {
-                        for kw in 0..3 {
-                            gg[a][kw] = (0..3).map(|kh| g[a][kh] * k(kh, kw)).sum();
-                        }
-                    }
-                    for a in 0..n {
-                        for b in 0..n {
-                            let val: f64 = (0..3).map(|kw| gg[a][kw] * g[b][kw]).sum();
+                    let gg: Vec<[f64; 3]> = g[..n].iter().map(|ga| [0, 1, 2].map(|kw| (0..3).map(|kh| ga[kh] * k(kh, kw)).sum())).collect();
+                    for (a, gga) in gg.iter().enumerate() {
+                        for (b, gb) in g[..n].iter().enumerate() {
+                            let val: f64 = (0..3).map(|kw| gga[kw] * gb[kw]).sum();
                             let point = a * n + b;
                             packed[((point * npanels + panel) * kp + i) * PANEL + lane] = val as f32;
                         }
@@ -548,6 +548,7 @@ mod tests {
     /// filter tap (unit vectors, which span everything), `A^T ((G g) ⊙ (B^T d))` equals
     /// `y[k] = sum_t d[k + t] g[t]`.
     #[test]
+    #[allow(clippy::needless_range_loop)] // indices are the matrices' row and column numbers
     fn transforms_compute_a_correlation() {
         for m in [2, 4, 6] {
             let n = m + 2;

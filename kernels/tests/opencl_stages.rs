@@ -70,6 +70,8 @@ pub fn gemm_tile<V: Simd, const MR: usize, const NV: usize>(
 
 /// Per row of `x` (`n` wide): the sum of `|x * w|` and the maximum of `x * w`, one row per
 /// work-item, into two outputs.
+// The DSL takes sub-slices as `&s[a..b]` only, also as a method receiver.
+#[allow(clippy::needless_borrow)]
 #[stage]
 pub fn row_stats<V: Simd>(gid: usize, sums: &mut [f32], maxes: &mut [f32], x: &[f32], w: &[f32], n: usize) {
     let base = gid * n;
@@ -133,7 +135,7 @@ fn on_device(
     let in_views: Vec<Option<TensorView<'_>>> =
         inputs.iter().zip(&in_shapes).map(|(i, s)| Some(TensorView::from_slice(s, i).unwrap())).collect();
     let mut out_views: Vec<TensorViewMut<'_>> =
-        outputs.iter_mut().zip(&out_shapes).map(|(o, s)| TensorViewMut::from_slice(s, &mut **o).unwrap()).collect();
+        outputs.iter_mut().zip(&out_shapes).map(|(o, s)| TensorViewMut::from_slice(s, o).unwrap()).collect();
     let weights = DeviceWeights::upload(packed)?;
     let io = KernelIo { inputs: &in_views, outputs: &mut out_views, workspace: &mut [] };
     let mut cl = ClBuffers::new(io, &weights, ws)?;

@@ -38,7 +38,7 @@ impl Parse for AlgorithmAttr {
             targets: Vec::new(),
             priority: None,
             applies: Vec::new(),
-            span: input.span(),
+            span: Span::call_site(),
         };
         let mut errors: Vec<syn::Error> = Vec::new();
         while !input.is_empty() {
@@ -95,10 +95,12 @@ impl Parse for AlgorithmAttr {
                         }
                     }
                 }
-                other => errors.push(syn::Error::new_spanned(
-                    &key,
-                    format!("unknown option `{other}`; options: op, sig, name, targets(...), priority, applies(...), debug"),
-                )),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        &key,
+                        format!("unknown option `{other}`; options: op, sig, name, targets(...), priority, applies(...), debug"),
+                    ));
+                }
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;

@@ -76,8 +76,12 @@ pub fn parse_signature(f: &ItemFn, is_stage: bool, errors: &mut Vec<syn::Error>)
     if let Some(w) = &sig.generics.where_clause {
         errors.push(syn::Error::new_spanned(w, "`where` clauses are not allowed on a kernel"));
     }
-    if sig.asyncness.is_some() || sig.unsafety.is_some() || sig.constness.is_some() || sig.abi.is_some() {
-        errors.push(syn::Error::new_spanned(&sig.fn_token, "a kernel function is a plain `fn`"));
+    let qualifier: Option<proc_macro2::Span> = sig.constness.map(|t| t.span)
+        .or(sig.asyncness.map(|t| t.span))
+        .or(sig.unsafety.map(|t| t.span))
+        .or(sig.abi.as_ref().map(|a| a.extern_token.span));
+    if let Some(span) = qualifier {
+        errors.push(syn::Error::new(span, "a kernel function is a plain `fn` (not const, async, unsafe or extern)"));
     }
     let ret = match &sig.output {
         ReturnType::Default => Ty::Unit,
@@ -121,7 +125,12 @@ pub fn parse_signature(f: &ItemFn, is_stage: bool, errors: &mut Vec<syn::Error>)
             (Ty::Usize, true, 0) if name == "gid" => ParamKind::Gid,
             (_, true, 0) => {
                 errors.push(syn::Error::new_spanned(&pt.pat, "the first parameter of a stage is `gid: usize` (the work-item index)"));
-                continue;
+                // Classified by its type below, so the other checks do not report it again.
+                match ty {
+                    Ty::Slice { mutable: true } => ParamKind::Output,
+                    Ty::Slice { mutable: false } => ParamKind::Input,
+                    _ => ParamKind::Scalar(ty.clone()),
+                }
             }
             (Ty::Slice { mutable: true }, _, _) => ParamKind::Output,
             (Ty::Slice { mutable: false }, _, _) => ParamKind::Input,

@@ -196,6 +196,9 @@ pub struct Checker {
     pub helpers_used: BTreeSet<String>,
     /// Return type of the function being checked (helpers return values).
     ret: Ty,
+    /// Locals whose `let` was refused: already reported, so later uses are not reported
+    /// again as unknown variables.
+    poisoned: BTreeSet<String>,
 }
 
 impl Checker {
@@ -212,6 +215,7 @@ impl Checker {
             loop_depth: 0,
             helpers_used: BTreeSet::new(),
             ret,
+            poisoned: BTreeSet::new(),
         }
     }
 
@@ -224,6 +228,13 @@ impl Checker {
 
     fn err(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.errors.push(syn::Error::new(span, msg));
+    }
+
+    /// Reports an unknown name, unless it is a local whose `let` was already refused.
+    fn unknown(&mut self, span: Span, name: &str, msg: impl std::fmt::Display) {
+        if !self.poisoned.contains(name) {
+            self.err(span, msg);
+        }
     }
 
     fn line(&mut self, s: &str) {
@@ -293,13 +304,25 @@ impl Checker {
             }
         };
         let Some(init) = &local.init else {
-            self.err(local.span(), "a `let` needs an initial value");
+            self.err(local.span(), "a `let` needs an initial value: `let name = value;`");
+            self.poisoned.insert(ident.to_string());
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.err(diverge.span(), "`let ... else` is not allowed");
+            self.err(diverge.span(), "`let ... else` is not allowed; bind a value and test it with `if`");
+            self.poisoned.insert(ident.to_string());
             return;
         }
+        let name = ident.to_string();
+        let errors_before = self.errors.len();
+        self.let_value(&ident, mutable, annotated, init);
+        if self.errors.len() > errors_before && self.lookup(&name).is_none() {
+            self.poisoned.insert(name);
+        }
+    }
+
+    /// The rest of a `let name[: T] = init;` once its pattern is checked.
+    fn let_value(&mut self, ident: &Ident, mutable: bool, annotated: Option<Ty>, init: &syn::LocalInit) {
         let name = ident.to_string();
         if self.lookup(&name).is_some() {
             self.err(ident.span(), format!("`{name}` is already defined: shadowing is not allowed in a kernel (OpenCL C has no shadowing); pick another name"));
@@ -333,7 +356,7 @@ impl Checker {
                 return;
             }
             Ty::Array { .. } => {
-                self.err(init.expr.span(), "arrays are created with `[value; N]`");
+                self.err(init.expr.span(), "arrays cannot be copied or moved; create each one with `let name = [value; N];`");
                 return;
             }
             _ => {}
@@ -430,7 +453,11 @@ impl Checker {
                         self.line(&format!("return {c};"));
                     }
                 }
-                _ => self.err(r.span(), "`return` must match the function's return type"),
+                (Some(_), _) => self.err(r.span(), "this function returns no value: write `return;`"),
+                (None, ret) => {
+                    let ret = ret.name();
+                    self.err(r.span(), format!("this helper returns {ret}: write `return value;`"))
+                }
             },
             Expr::Assign(a) => self.assign(&a.left, None, &a.right),
             Expr::Binary(b) if is_compound(&b.op) => self.assign(&b.left, Some(&b.op), &b.right),
@@ -501,7 +528,7 @@ impl Checker {
                         None
                     }
                     None => {
-                        self.err(e.span(), format!("unknown variable `{name}`"));
+                        self.unknown(e.span(), &name, format!("unknown variable `{name}`"));
                         None
                     }
                 }
@@ -521,7 +548,7 @@ impl Checker {
                     }
                     Ty::Array { elem, .. } => Some((*elem, format!("{bc}[{ic}]"))),
                     other => {
-                        self.err(ix.expr.span(), format!("cannot index a {}", other.name()));
+                        self.err(ix.expr.span(), format!("cannot index a value of type {}; only arrays and slices are indexed", other.name()));
                         None
                     }
                 }
@@ -546,11 +573,11 @@ impl Checker {
                         None
                     }
                     Some(l) => {
-                        self.err(e.span(), format!("cannot index a {}", l.ty.name()));
+                        self.err(e.span(), format!("cannot index `{name}` of type {}; only arrays and slices are indexed", l.ty.name()));
                         None
                     }
                     None => {
-                        self.err(e.span(), format!("unknown variable `{name}`"));
+                        self.unknown(e.span(), &name, format!("unknown variable `{name}`"));
                         None
                     }
                 }
@@ -736,7 +763,7 @@ impl Checker {
                         None
                     }
                     None => {
-                        self.err(e.span(), format!("unknown variable `{name}`"));
+                        self.unknown(e.span(), &name, format!("unknown variable `{name}`"));
                         None
                     }
                 }
@@ -832,6 +859,10 @@ impl Checker {
                 Some((to.clone(), format!("(({}){fc})", to.c_scalar())))
             }
             Expr::Index(ix) => {
+                if let Expr::Range(r) = strip_parens(&ix.index) {
+                    self.err(r.span(), "`s[a..b]` is not a value: a sub-slice is written `&s[a..b]` and only passed to V::load / V::store, helpers or loops");
+                    return None;
+                }
                 let (it, ic) = self.expr(&ix.index, Some(&Ty::Usize))?;
                 if !it.is_int() {
                     if matches!(strip_parens(&ix.index), Expr::Range(_)) {
@@ -931,7 +962,7 @@ impl Checker {
                 None
             }
             _ => {
-                self.err(e.span(), "this expression is not allowed in a kernel");
+                self.err(e.span(), "this expression is not allowed in a kernel; allowed: literals, names, arithmetic and comparisons, `as` casts, indexing, `if c { a } else { b }`, V::primitive(..) and #[dsl_fn] helper calls, and min/max/abs/sqrt/exp/floor/ceil/tanh/len");
                 None
             }
         }
@@ -988,7 +1019,7 @@ impl Checker {
                 if self.consts.contains(name) {
                     return Some((Ty::Usize, name.clone()));
                 }
-                self.err(p.span(), format!("unknown variable `{name}` (locals, parameters and const parameters are allowed)"));
+                self.unknown(p.span(), name, format!("unknown variable `{name}` (locals, parameters and const parameters are allowed)"));
                 None
             }
             [v, lanes] if *v == self.v.to_string() && lanes == "LANES" => Some((Ty::Usize, "LANES".into())),
@@ -1046,30 +1077,30 @@ impl Checker {
             (lt, lc, rt, rc)
         };
         if lt != rt {
-            self.err(b.span(), format!("operands have different types: {} and {} (cast with `as`)", lt.name(), rt.name()));
+            self.err(b.op.span(), format!("operands have different types: {} and {} (cast with `as`)", lt.name(), rt.name()));
             return None;
         }
         match kind {
             0 if lt.is_int() || lt == Ty::F32 => Some((lt, format!("({lc} {sym} {rc})"))),
             0 => {
-                self.err(b.span(), format!("`{sym}` works on integers and f32; on vectors use V::add, V::mul, ..."));
+                self.err(b.op.span(), format!("`{sym}` works on integers and f32; on vectors use V::add, V::mul, ..."));
                 None
             }
             3 if lt.is_int() => Some((lt, format!("({lc} % {rc})"))),
             3 => {
-                self.err(b.span(), "`%` works on integers only");
+                self.err(b.op.span(), "`%` works on integers only");
                 None
             }
             1 if lt.is_int() || lt == Ty::F32 || (lt == Ty::Bool && matches!(sym, "==" | "!=")) => {
                 Some((Ty::Bool, format!("({lc} {sym} {rc})")))
             }
             1 => {
-                self.err(b.span(), format!("cannot compare {} values", lt.name()));
+                self.err(b.op.span(), format!("cannot compare {} values", lt.name()));
                 None
             }
             _ if lt == Ty::Bool => Some((Ty::Bool, format!("({lc} {sym} {rc})"))),
             _ => {
-                self.err(b.span(), format!("`{sym}` works on bool only"));
+                self.err(b.op.span(), format!("`{sym}` works on bool only"));
                 None
             }
         }
@@ -1089,7 +1120,7 @@ impl Checker {
                 return None;
             };
             if call.args.len() != args.len() {
-                self.err(call.span(), format!("`{v_name}::{name}` takes {} argument(s)", args.len()));
+                self.err(segs[1].ident.span(), format!("`{v_name}::{name}` takes {} argument(s), found {}", args.len(), call.args.len()));
                 return None;
             }
             let mut cs = Vec::new();
@@ -1190,7 +1221,7 @@ impl Checker {
     fn method(&mut self, m: &syn::ExprMethodCall, expected: Option<&Ty>) -> Option<(Ty, String)> {
         let name = m.method.to_string();
         if m.turbofish.is_some() {
-            self.err(m.span(), "turbofish method calls are not allowed");
+            self.err(m.method.span(), "turbofish method calls are not allowed; write `a.min(b)` with `a` and `b` of one type");
             return None;
         }
         if name == "len" && m.args.is_empty() {
@@ -1221,8 +1252,9 @@ impl Checker {
                 self.err(
                     m.method.span(),
                     format!(
-                        "method `{name}` is not allowed on {}; allowed: min, max (integers, f32), abs, sqrt, exp, floor, ceil, tanh (f32), len (slices)",
-                        rt.name()
+                        "method `{name}` is not allowed on {}; allowed: min, max (integers, f32), abs, sqrt, exp, floor, ceil, tanh (f32), len (slices){}",
+                        rt.name(),
+                        if rt == Ty::Vector { "; on V::F32 call the primitives: V::max(a, b), V::sqrt(v), ..." } else { "" }
                     ),
                 );
                 None

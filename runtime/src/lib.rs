@@ -28,7 +28,7 @@ pub mod plan;
 mod session;
 
 pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor, variant};
-pub use model::{IoInfo, Model, default_registry};
+pub use model::{IoInfo, Model, default_registry, full_registry};
 pub use session::{Session, SessionOptions};
 pub use tensor::{Tensor, TensorView, TensorViewMut};
 

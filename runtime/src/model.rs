@@ -60,9 +60,28 @@ fn io_info(graph: &Graph, ids: &[usize]) -> Vec<IoInfo> {
         .collect()
 }
 
-/// The kernels a model uses unless told otherwise: every DSL kernel variant this build
-/// contains, then the reference implementation of every operator (the fallback).
+/// The kernels a model uses unless told otherwise: every CPU variant of the DSL kernels this
+/// build contains, then the reference implementation of every operator (the fallback).
+///
+/// OpenCL variants are left out: deciding whether to offload is for a tuning profile or the
+/// caller (see [`full_registry`]), and leaving them out means loading a model never starts
+/// an OpenCL driver.
 pub fn default_registry() -> KernelRegistry {
+    let mut dsl = KernelRegistry::new();
+    ferrolite_kernels::register(&mut dsl);
+    let mut r = KernelRegistry::new();
+    for f in dsl.all() {
+        if f.variant().is_none_or(|v| v.target != crate::variant::Target::OpenCl) {
+            r.register(f.clone());
+        }
+    }
+    crate::ops::register_reference(&mut r);
+    r
+}
+
+/// Every kernel variant this build contains, OpenCL ones included, then the reference
+/// operators: what tools that list or measure variants use.
+pub fn full_registry() -> KernelRegistry {
     let mut r = KernelRegistry::new();
     ferrolite_kernels::register(&mut r);
     crate::ops::register_reference(&mut r);

@@ -96,7 +96,8 @@ mod tests {
     #[test]
     fn measures_something_plausible() {
         let p = fma_peak(Duration::from_millis(20));
-        // Any machine does more than 0.1 GFLOP/s and less than 10 TFLOP/s on one thread.
-        assert!(p.gflops > 0.1 && p.gflops < 10_000.0, "{p:?}");
+        // A finite positive rate below 10 TFLOP/s on one thread (emulators such as
+        // qemu-user run far below real hardware, so no lower bound beyond zero).
+        assert!(p.gflops.is_finite() && p.gflops > 0.0 && p.gflops < 10_000.0, "{p:?}");
     }
 }

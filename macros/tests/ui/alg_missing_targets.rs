@@ -1,0 +1,11 @@
+// #[algorithm] needs `targets(...)`.
+use ferrolite_macros::algorithm;
+
+#[algorithm(op = Unary, sig = Sig, name = "copy")]
+pub mod alg {
+    pub fn schedule(s: &Sig, p: &Params) {
+        launch!(copy, outs [y => 1024], ins [x], args [1024]);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+// `priority` is an integer.
+use ferrolite_macros::algorithm;
+
+#[algorithm(op = Unary, sig = Sig, name = "copy", targets(scalar), priority = high)]
+pub mod alg {
+    pub fn schedule(s: &Sig, p: &Params) {
+        launch!(copy, outs [y => 1024], ins [x], args [1024]);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Array elements are scalars or V::F32.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let flags = [true; 4];
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// Writing an array element needs a `let mut` array.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let acc = [0.0; 4];
+    acc[0] = a;
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Only locals, array elements and output elements are assigned.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    V::zero() = V::splat(a);
+}
+
+fn main() {}

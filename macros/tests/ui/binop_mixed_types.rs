@@ -1,0 +1,9 @@
+// Operands have one type: cast with `as`.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    y[0] = a * n;
+}
+
+fn main() {}

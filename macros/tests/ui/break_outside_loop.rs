@@ -1,0 +1,11 @@
+// `break` only inside a loop.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    if n > 0 {
+        break;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// V::splat takes an f32.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let v = V::splat(n);
+    V::store(&mut y[0..], v);
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// Only `+=`, `-=`, `*=`, `/=` are compound assignments.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let mut i = n;
+    i %= 4;
+}
+
+fn main() {}

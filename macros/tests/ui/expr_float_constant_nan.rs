@@ -1,0 +1,9 @@
+// Only f32::MAX/MIN/INFINITY/NEG_INFINITY/EPSILON.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    y[0] = f32::NAN;
+}
+
+fn main() {}

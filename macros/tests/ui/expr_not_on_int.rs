@@ -1,0 +1,9 @@
+// `!` applies to bool only (no bitwise not).
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let m = !n;
+}
+
+fn main() {}

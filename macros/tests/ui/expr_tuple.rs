@@ -1,0 +1,9 @@
+// No tuples, structs, fields or array literals.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let t = (a, a);
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+// An `if` condition is a bool (no integer truthiness).
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    if n {
+        y[0] = a;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+// launch! sections: outs, ins, args.
+use ferrolite_macros::algorithm;
+
+#[algorithm(op = Unary, sig = Sig, name = "copy", targets(scalar, avx2))]
+pub mod alg {
+    pub fn schedule(s: &Sig, p: &Params) {
+        launch!(copy, outs [y => 1024], inputs [x], args [1024]);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+// Workspace buffers are ranges ws[a..b].
+use ferrolite_macros::algorithm;
+
+#[algorithm(op = Unary, sig = Sig, name = "copy", targets(scalar, avx2))]
+pub mod alg {
+    pub fn schedule(s: &Sig, p: &Params) {
+        launch!(copy, outs [ws => 1024], ins [x], args [1024]);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// `let ... else` is not allowed.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let v = a else { return; };
+    y[0] = v;
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// A `let` needs an initial value.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let v: f32;
+    y[0] = a;
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Integer suffixes are usize, isize, i32.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let m = 3u8;
+}
+
+fn main() {}

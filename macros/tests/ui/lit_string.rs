@@ -1,0 +1,9 @@
+// Only integer, float and bool literals.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let s = "tile";
+}
+
+fn main() {}

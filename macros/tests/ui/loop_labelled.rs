@@ -1,0 +1,11 @@
+// No labelled loops.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    'rows: for i in 0..n {
+        y[0] = a;
+    }
+}
+
+fn main() {}

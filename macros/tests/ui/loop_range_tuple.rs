@@ -1,0 +1,11 @@
+// A range loop binds one name.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    for (i, j) in 0..n {
+        y[0] = a;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// A #[param] is `compile` or `runtime`.
+use ferrolite_macros::algorithm;
+
+#[algorithm(op = Unary, sig = Sig, name = "copy", targets(scalar, avx2))]
+pub mod alg {
+    #[param(values = [4, 8])]
+    pub const MR: usize = 4;
+
+    pub fn schedule(s: &Sig, p: &Params) {
+        launch!(copy, outs [y => 1024], ins [x], args [1024]);
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+// `return` in a stage has no value.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    if n == 0 {
+        return 1.0;
+    }
+    y[0] = a;
+}
+
+fn main() {}

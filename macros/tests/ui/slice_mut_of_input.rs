@@ -1,0 +1,9 @@
+// `&mut` sub-slices are only taken of outputs.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    V::store(&mut x[0..], V::zero());
+}
+
+fn main() {}

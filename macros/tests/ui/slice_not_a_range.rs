@@ -1,0 +1,10 @@
+// A sub-slice takes a range: `&s[a..b]` or `&s[a..]`.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let v = V::load(&x[3]);
+    V::store(&mut y[0..], v);
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// No macro calls as values either.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    let v = vec![a; 4];
+}
+
+fn main() {}

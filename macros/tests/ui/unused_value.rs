@@ -1,0 +1,10 @@
+// A value-producing expression statement must end with `;`.
+use ferrolite_macros::stage;
+
+#[stage]
+pub fn k<V: ferrolite_targets::Simd>(gid: usize, y: &mut [f32], x: &[f32], n: usize, a: f32) {
+    y[0] = a;
+    a * 2.0
+}
+
+fn main() {}
