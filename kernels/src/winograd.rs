@@ -332,7 +332,7 @@ pub fn output_transform<V: Simd, const M: usize, const NR: usize>(
     op = Conv2d,
     sig = crate::sig::Conv2dSig,
     name = "winograd",
-    targets(scalar, avx2, avx512f, neon),
+    targets(scalar, avx2, avx512f, neon, opencl),
     priority = 30,
     applies(kernel = [3, 3], stride = [1, 1], dilation = [1, 1], groups = 1),
 )]

@@ -1319,9 +1319,4 @@ pub fn opencl_prelude() -> String {
     s
 }
 
-impl Checker {
-    /// Registers a helper's return type (helpers defined in the same algorithm module).
-    pub fn know_helper(&mut self, name: &str, sig: HelperSig) {
-        self.helpers_known.insert(name.to_string(), sig);
-    }
-}
+
