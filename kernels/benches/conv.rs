@@ -6,6 +6,7 @@
 //! measured in the same run (`ferrolite_targets::peak`, as `ferrolite bench --peak`).
 //!
 //!     cargo bench -p ferrolite-kernels --bench conv [-- FILTER]
+//!     FERROLITE_BENCH_ALL=1 cargo bench -p ferrolite-kernels --bench conv -- FILTER   # every variant
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -135,8 +136,19 @@ fn session(g: &Graph, factory: Arc<dyn KernelFactory>) -> Option<Session> {
 
 /// For each algorithm of conv2d, its preferred variant runnable here (as the planner orders
 /// them), then the reference.
+///
+/// With `FERROLITE_BENCH_ALL=1`, every runnable variant instead (to compare compile-time
+/// parameters).
 fn candidates() -> Vec<Arc<dyn KernelFactory>> {
     let dsl = ferrolite_kernels::registry();
+    if std::env::var_os("FERROLITE_BENCH_ALL").is_some() {
+        return dsl
+            .all()
+            .iter()
+            .filter(|f| f.variant().is_some_and(|i| i.op == "conv2d" && i.runnable() && i.target != ferrolite_runtime::variant::Target::OpenCl))
+            .cloned()
+            .collect();
+    }
     let mut best: Vec<(&'static str, Arc<dyn KernelFactory>)> = Vec::new();
     for f in dsl.all() {
         let Some(info) = f.variant() else { continue };
