@@ -114,6 +114,43 @@ pub trait KernelFactory: Send + Sync {
     fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> Result<Box<dyn Kernel>>;
 }
 
+/// Wraps a factory so that it outranks every other one: the planner picks it wherever it
+/// applies. Tests, benches and the tuner use it to run one chosen variant.
+pub struct Preferred(pub Arc<dyn KernelFactory>);
+
+impl std::fmt::Debug for Preferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Preferred").field(&self.0.id()).finish()
+    }
+}
+
+impl KernelFactory for Preferred {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn op(&self) -> OpKind {
+        self.0.op()
+    }
+    fn variant(&self) -> Option<&crate::variant::VariantInfo> {
+        self.0.variant()
+    }
+    fn layout(&self) -> Layout {
+        self.0.layout()
+    }
+    fn priority(&self) -> i32 {
+        i32::MAX
+    }
+    fn applies(&self, ctx: &NodeCtx<'_>) -> bool {
+        self.0.applies(ctx)
+    }
+    fn prepack(&self, ctx: &NodeCtx<'_>) -> Result<Option<Packed>> {
+        self.0.prepack(ctx)
+    }
+    fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> Result<Box<dyn Kernel>> {
+        self.0.build(ctx, packed)
+    }
+}
+
 /// A kernel ready to run for fixed shapes.
 pub trait Kernel: Send + Sync {
     /// Scratch bytes the kernel needs per run (64-byte aligned when given).

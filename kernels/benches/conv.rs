@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use ferrolite_runtime::ir::{Activation, Conv2d, DType, Dim, Graph, Op, Padding, TensorInfo};
-use ferrolite_runtime::kernel::{Kernel, KernelFactory, KernelRegistry, NodeCtx, Packed};
-use ferrolite_runtime::variant::VariantInfo;
+use ferrolite_runtime::kernel::{KernelFactory, KernelRegistry, Preferred};
 use ferrolite_runtime::{Model, Session, SessionOptions, Tensor, TensorViewMut};
 
 /// A layer: name, input `[h, w, ic]`, `oc`, kernel, stride, padding (top/left = bottom/right).
@@ -94,38 +93,11 @@ fn macs(l: &Layer) -> usize {
     oh * ow * l.oc * l.kernel[0] * l.kernel[1] * ic / l.groups
 }
 
-/// A factory preferred over everything else.
-struct Forced(Arc<dyn KernelFactory>);
-
-impl KernelFactory for Forced {
-    fn id(&self) -> &str {
-        self.0.id()
-    }
-    fn op(&self) -> ferrolite_runtime::ir::OpKind {
-        self.0.op()
-    }
-    fn priority(&self) -> i32 {
-        i32::MAX
-    }
-    fn variant(&self) -> Option<&VariantInfo> {
-        self.0.variant()
-    }
-    fn applies(&self, ctx: &NodeCtx<'_>) -> bool {
-        self.0.applies(ctx)
-    }
-    fn prepack(&self, ctx: &NodeCtx<'_>) -> ferrolite_runtime::Result<Option<Packed>> {
-        self.0.prepack(ctx)
-    }
-    fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> ferrolite_runtime::Result<Box<dyn Kernel>> {
-        self.0.build(ctx, packed)
-    }
-}
-
 /// A one-thread session on `g` running `factory`, if it applies.
 fn session(g: &Graph, factory: Arc<dyn KernelFactory>) -> Option<Session> {
     let mut reg = KernelRegistry::new();
     let id = factory.id().to_string();
-    reg.register(Arc::new(Forced(factory)));
+    reg.register(Arc::new(Preferred(factory)));
     ferrolite_runtime::ops::register_reference(&mut reg);
     let model = Model::from_graph(g.clone()).ok()?.with_registry(Arc::new(reg));
     let mut s = Session::new(Arc::new(model), SessionOptions::new().with_threads(1)).ok()?;

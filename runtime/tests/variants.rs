@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use ferrolite_runtime::ir::{Activation, Conv2d, DType, Dim, Graph, Op, Padding, TensorInfo, Unary};
-use ferrolite_runtime::kernel::{Kernel, KernelFactory, KernelRegistry, NodeCtx, Packed};
+use ferrolite_runtime::kernel::{KernelRegistry, Preferred};
 use ferrolite_runtime::variant::{Target, VariantInfo};
 use ferrolite_runtime::{Model, Session, SessionOptions, Tensor, TensorView};
 
@@ -403,33 +403,6 @@ fn tolerance(info: &VariantInfo) -> f32 {
     }
 }
 
-/// Wraps a factory so the planner prefers it over everything else.
-struct Forced(Arc<dyn KernelFactory>);
-
-impl KernelFactory for Forced {
-    fn id(&self) -> &str {
-        self.0.id()
-    }
-    fn op(&self) -> ferrolite_runtime::ir::OpKind {
-        self.0.op()
-    }
-    fn priority(&self) -> i32 {
-        i32::MAX
-    }
-    fn variant(&self) -> Option<&VariantInfo> {
-        self.0.variant()
-    }
-    fn applies(&self, ctx: &NodeCtx<'_>) -> bool {
-        self.0.applies(ctx)
-    }
-    fn prepack(&self, ctx: &NodeCtx<'_>) -> ferrolite_runtime::Result<Option<Packed>> {
-        self.0.prepack(ctx)
-    }
-    fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> ferrolite_runtime::Result<Box<dyn Kernel>> {
-        self.0.build(ctx, packed)
-    }
-}
-
 fn run(model: Model, inputs: &[Tensor], threads: usize) -> (Vec<Tensor>, Vec<String>) {
     let mut s = Session::new(Arc::new(model), SessionOptions::new().with_threads(threads)).unwrap();
     let views: Vec<TensorView<'_>> = inputs.iter().map(|t| t.view()).collect();
@@ -464,7 +437,7 @@ fn every_variant_matches_the_reference() {
         let mut applied = 0;
         for case in cases_for(info.op) {
             let mut forced = KernelRegistry::new();
-            forced.register(Arc::new(Forced(factory.clone())));
+            forced.register(Arc::new(Preferred(factory.clone())));
             ferrolite_runtime::ops::register_reference(&mut forced);
             let model = Model::from_graph(case.graph.clone()).unwrap().with_registry(Arc::new(forced));
             let reference = Model::from_graph(case.graph.clone())
