@@ -8,83 +8,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{Layer, graph, layer, macs, session, values};
 use criterion::{Criterion, Throughput};
-use ferrolite_runtime::ir::{Activation, Conv2d, DType, Dim, Graph, Op, Padding, TensorInfo};
-use ferrolite_runtime::kernel::{KernelFactory, KernelRegistry, Preferred};
-use ferrolite_runtime::{Model, Session, SessionOptions, Tensor};
+use ferrolite_runtime::kernel::KernelFactory;
+use ferrolite_runtime::Tensor;
 
-/// A 3x3 stride-1 layer: name, input `[h, w, ic]`, `oc`, padding on every side.
-struct Layer {
-    name: &'static str,
-    hwc: [usize; 3],
-    oc: usize,
-    pad: usize,
-}
+mod common;
 
 /// The 3x3 layers of `/work/shared/models/make_layers.py`.
 const LAYERS: &[Layer] = &[
-    Layer { name: "r50_3x3_64_56", hwc: [56, 56, 64], oc: 64, pad: 1 },
-    Layer { name: "r50_3x3_256_14", hwc: [14, 14, 256], oc: 256, pad: 1 },
-    Layer { name: "incv3_3x3_64_96_35", hwc: [35, 35, 64], oc: 96, pad: 1 },
+    layer("r50_3x3_64_56", [56, 56, 64], 64, [3, 3], 1, [1, 1]),
+    layer("r50_3x3_256_14", [14, 14, 256], 256, [3, 3], 1, [1, 1]),
+    layer("incv3_3x3_64_96_35", [35, 35, 64], 96, [3, 3], 1, [1, 1]),
 ];
-
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
-
-fn graph(l: &Layer) -> Graph {
-    let mut g = Graph::default();
-    let [h, w, ic] = l.hwc;
-    let x = g.add_tensor(TensorInfo {
-        name: "x".into(),
-        dtype: DType::F32,
-        shape: Some([1, h, w, ic].iter().map(|&d| Dim::Fixed(d)).collect()),
-        data: None,
-    });
-    g.inputs.push(x);
-    let ws = [l.oc, 3, 3, ic];
-    let wt = g.add_const_f32("w", &ws, &values(ws.iter().product(), 1));
-    let b = g.add_const_f32("b", &[l.oc], &values(l.oc, 2));
-    let y = g.add_value("y", DType::F32);
-    let p = l.pad;
-    let attrs = Conv2d {
-        kernel: [3, 3],
-        stride: [1, 1],
-        dilation: [1, 1],
-        padding: Padding::Explicit { top: p, left: p, bottom: p, right: p },
-        groups: 1,
-        activation: Activation::Relu,
-    };
-    g.add_node("conv", Op::Conv2d(attrs), vec![Some(x), Some(wt), Some(b)], vec![y]);
-    g.outputs.push(y);
-    g
-}
-
-fn macs(l: &Layer) -> usize {
-    let [h, w, ic] = l.hwc;
-    (h + 2 * l.pad - 2) * (w + 2 * l.pad - 2) * l.oc * 9 * ic
-}
-
-/// A one-thread session on `g` whose plan runs `factory` (None if it does not apply).
-fn session(g: &Graph, factory: Arc<dyn KernelFactory>) -> Option<Session> {
-    let id = factory.id().to_string();
-    let mut reg = KernelRegistry::new();
-    reg.register(Arc::new(Preferred(factory)));
-    ferrolite_runtime::ops::register_reference(&mut reg);
-    let model = Model::from_graph(g.clone()).ok()?.with_registry(Arc::new(reg));
-    let mut s = Session::new(Arc::new(model), SessionOptions::new().with_threads(1)).ok()?;
-    let shape = g.tensors[g.inputs[0]].fixed_shape()?;
-    let plan = s.plan_for(&[shape]).ok()?;
-    plan.steps().iter().any(|st| st.kernel == id).then_some(s)
-}
 
 /// Runnable conv2d variants to time: every Winograd F(m, 3) on the preferred ISA, the preferred
 /// Im2Col+GEMM variant, and the reference.
