@@ -17,6 +17,7 @@ use ferrolite_targets::Simd;
 
 use crate::epilogue::activate;
 use crate::sig::Conv2dSig;
+use crate::window::{end_tap, first_tap};
 
 /// Channels of a packed weight row: a multiple of the widest vector (16 lanes).
 pub fn padded_channels(c: usize) -> usize {
@@ -67,22 +68,10 @@ pub fn dw_pixel<V: Simd>(
     b: f32,
 ) {
     // Valid taps form a contiguous range per axis.
-    let mut kh0 = 0;
-    if h0 < 0 {
-        kh0 = ((0 - h0) as usize + dh - 1) / dh;
-    }
-    let mut kh1 = 0;
-    if h0 < ih as isize {
-        kh1 = ((ih as isize - 1 - h0) as usize / dh + 1).min(kh);
-    }
-    let mut kw0 = 0;
-    if w0 < 0 {
-        kw0 = ((0 - w0) as usize + dw - 1) / dw;
-    }
-    let mut kw1 = 0;
-    if w0 < iw as isize {
-        kw1 = ((iw as isize - 1 - w0) as usize / dw + 1).min(kw);
-    }
+    let kh0: usize = first_tap(h0, dh);
+    let kh1: usize = end_tap(h0, ih, dh, kh);
+    let kw0: usize = first_tap(w0, dw);
+    let kw1: usize = end_tap(w0, iw, dw, kw);
     let bias_row = kh * kw * cp;
     let mut ch = c0;
     for j in 0..(c - c0) / V::LANES {

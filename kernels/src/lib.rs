@@ -11,6 +11,7 @@ pub mod pool;
 pub mod probe;
 pub mod sig;
 pub mod softmax;
+pub mod window;
 pub mod winograd;
 
 use ferrolite_dsl::kernel::KernelRegistry;

@@ -10,6 +10,7 @@ use ferrolite_macros::{algorithm, dsl_fn, stage};
 use ferrolite_targets::Simd;
 
 use crate::sig::{GlobalPoolSig, Pool2dSig};
+use crate::window::{end_tap, first_tap};
 
 /// Zero in every lane, except NaN where `x` is NaN (`min` returns its second operand when
 /// either is NaN, and `|x| >= 0` otherwise).
@@ -46,15 +47,9 @@ pub fn pool_row<V: Simd>(
     let r = gid % oh;
     // Valid window rows: input row h0 + i * dh inside 0..ih.
     let h0 = (r * sh) as isize - pad_t as isize;
-    let mut i0 = 0;
-    if h0 < 0 {
-        i0 = ((0 - h0) as usize + dh - 1) / dh;
-    }
-    let mut i1 = 0;
-    if h0 < ih as isize {
-        i1 = ((ih as isize - 1 - h0) as usize / dh + 1).min(kh);
-    }
-    i0 = i0.min(i1);
+    let i1: usize = end_tap(h0, ih, dh, kh);
+    let first_row: usize = first_tap(h0, dh);
+    let i0 = first_row.min(i1);
     let mut rows = i1 - i0;
     if include_pad {
         let limit = (ih + pad_t + pad_b) as isize - (r * sh) as isize;
@@ -65,15 +60,9 @@ pub fn pool_row<V: Simd>(
     }
     for o in 0..ow {
         let w0 = (o * sw) as isize - pad_l as isize;
-        let mut k0 = 0;
-        if w0 < 0 {
-            k0 = ((0 - w0) as usize + dw - 1) / dw;
-        }
-        let mut k1 = 0;
-        if w0 < iw as isize {
-            k1 = ((iw as isize - 1 - w0) as usize / dw + 1).min(kw);
-        }
-        k0 = k0.min(k1);
+        let k1: usize = end_tap(w0, iw, dw, kw);
+        let first_col: usize = first_tap(w0, dw);
+        let k0 = first_col.min(k1);
         let mut cols = k1 - k0;
         if include_pad {
             let limit = (iw + pad_l + pad_r) as isize - (o * sw) as isize;
