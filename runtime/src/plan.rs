@@ -37,6 +37,14 @@ enum Storage {
         /// Byte offset in the arena.
         offset: usize,
     },
+    /// Model input `index`, read in place from the caller's buffer when it is aligned for
+    /// its element type; otherwise copied into the arena region at `offset` first.
+    Input {
+        /// Position in the model's inputs.
+        index: usize,
+        /// Byte offset of the fallback region in the arena.
+        offset: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -214,13 +222,23 @@ impl Plan {
             placed.push(r);
         }
 
+        // Model inputs (and their reshaped aliases) are read from the caller's buffers, no
+        // copy, unless a model output shares their bytes: outputs are read from the arena.
+        let mut input_of = vec![None; n];
+        for (i, &t) in g.inputs.iter().enumerate() {
+            input_of[alias[t]] = Some(i);
+        }
+        for &t in &g.outputs {
+            input_of[alias[t]] = None;
+        }
         let mut slots = Vec::with_capacity(n);
         for t in 0..n {
             let bytes = if in_arena[alias[t]] || values[t].is_some() { size_of(t)? } else { 0 };
-            let storage = match (&values[t], in_arena[alias[t]]) {
-                (Some(v), _) => Storage::Value(v.clone()),
-                (None, true) => Storage::Arena { offset: offsets[alias[t]] },
-                (None, false) => Storage::None,
+            let storage = match (&values[t], in_arena[alias[t]], input_of[alias[t]]) {
+                (Some(v), _, _) => Storage::Value(v.clone()),
+                (None, true, Some(index)) => Storage::Input { index, offset: offsets[alias[t]] },
+                (None, true, None) => Storage::Arena { offset: offsets[alias[t]] },
+                (None, false, _) => Storage::None,
             };
             slots.push(Slot { dtype: dtypes[t], shape: shapes[t].clone(), bytes, storage });
         }
@@ -284,7 +302,7 @@ impl Plan {
 
     fn arena_range(&self, t: TensorId) -> Option<(usize, usize)> {
         match self.slots[t].storage {
-            Storage::Arena { offset } => Some((offset, offset + self.slots[t].bytes)),
+            Storage::Arena { offset } | Storage::Input { offset, .. } => Some((offset, offset + self.slots[t].bytes)),
             _ => None,
         }
     }
@@ -342,12 +360,19 @@ impl Plan {
         if arena.len() < self.arena_bytes || workspace.len() < self.workspace_bytes {
             return Err(Error::Input("arena or workspace smaller than the plan needs".into()));
         }
-        for (view, &t) in inputs.iter().zip(&self.inputs) {
+        // Inputs read in place; an unaligned one (or one that is also an output) is copied.
+        let mut in_place = vec![false; inputs.len()];
+        for (i, (view, &t)) in inputs.iter().zip(&self.inputs).enumerate() {
             if let Some((start, end)) = self.arena_range(t) {
                 if view.bytes().len() != end - start {
                     return Err(Error::Input(format!("input \"{}\" has the wrong size", g.tensors[t].name)));
                 }
-                arena[start..end].copy_from_slice(view.bytes());
+                let aligned = view.bytes().as_ptr().align_offset(view.dtype().size().max(1)) == 0;
+                if matches!(self.slots[t].storage, Storage::Input { .. }) && aligned {
+                    in_place[i] = true;
+                } else {
+                    arena[start..end].copy_from_slice(view.bytes());
+                }
             }
         }
         let base = arena.as_mut_ptr();
@@ -361,7 +386,8 @@ impl Plan {
                         let slot = &self.slots[*t];
                         let bytes: &[u8] = match &slot.storage {
                             Storage::Value(v) => v.bytes(),
-                            Storage::Arena { offset } => {
+                            Storage::Input { index, .. } if in_place[*index] => inputs[*index].bytes(),
+                            Storage::Arena { offset } | Storage::Input { offset, .. } => {
                                 // SAFETY: `check_disjoint` proved `offset + bytes` lies inside
                                 // the arena (`arena.len() >= arena_bytes`, checked above) and
                                 // that no output of this step overlaps this input, so this
@@ -412,7 +438,9 @@ impl Plan {
         let slot = &self.slots[t];
         match &slot.storage {
             Storage::Value(v) => Ok(v.bytes()),
-            Storage::Arena { offset } => arena
+            // An output never reads in place from a caller's input (the planner keeps those in
+            // the arena), so its bytes are always in the arena here.
+            Storage::Arena { offset } | Storage::Input { offset, .. } => arena
                 .get(*offset..*offset + slot.bytes)
                 .ok_or_else(|| Error::Graph("output outside the arena".into())),
             Storage::None => Err(Error::Graph(format!("output #{i} (tensor #{t}) was never computed"))),

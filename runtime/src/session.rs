@@ -161,6 +161,24 @@ impl Session {
         })
     }
 
+    /// Runs the model and lends its outputs (in the model's output order) straight from the
+    /// session's memory, without copying them; they stay valid until the session is used
+    /// again. Inputs are read in place when they are aligned for their element type, so a
+    /// run through this method copies no activation at all.
+    pub fn run_views(&mut self, inputs: &[TensorView<'_>]) -> Result<Vec<TensorView<'_>>> {
+        self.execute(inputs, |_, _| Ok(()))?;
+        // `execute` left the plan it ran first in the cache.
+        let plan = self.plans.first().ok_or_else(|| Error::Input("no plan ran".into()))?;
+        let arena = self.arena.as_slice();
+        (0..self.model.outputs().len())
+            .map(|i| {
+                let shape = plan.output_shape(i).unwrap_or_default();
+                let dtype = plan.output_dtype(i).ok_or_else(|| Error::Input(format!("no output {i}")))?;
+                TensorView::new(dtype, shape, plan.output_bytes(i, arena)?)
+            })
+            .collect()
+    }
+
     /// Runs the model with inputs given by name (any order; every input must be given).
     pub fn run_named(&mut self, inputs: &[(&str, TensorView<'_>)]) -> Result<Vec<Tensor>> {
         let ordered = self.order_named(inputs)?;

@@ -66,6 +66,29 @@ fn writes_into_caller_buffers_and_takes_named_inputs() {
 }
 
 #[test]
+fn lends_outputs_and_reads_inputs_in_place_or_copied_when_unaligned() {
+    let model = Arc::new(Model::from_graph(relu_add()).unwrap());
+    let mut s = Session::new(model, SessionOptions::new().with_threads(1)).unwrap();
+    let x = [-1.0f32, 2.0, -3.0, 4.0];
+    let out = s.run_views(&[TensorView::from_slice(&[1, 4], &x).unwrap()]).unwrap();
+    assert_eq!(out[0].shape(), &[1, 4]);
+    assert_eq!(out[0].f32().unwrap(), &[10.0, 22.0, 30.0, 44.0]);
+
+    // The same values at an odd byte offset cannot be read as f32 in place: they are
+    // copied into the arena and give the same result.
+    let mut raw = vec![0u8; 17];
+    for (i, v) in x.iter().enumerate() {
+        raw[1 + 4 * i..5 + 4 * i].copy_from_slice(&v.to_ne_bytes());
+    }
+    let bytes = &raw[1..];
+    if bytes.as_ptr().align_offset(4) != 0 {
+        let view = TensorView::new(DType::F32, &[1, 4], bytes).unwrap();
+        let out = s.run_views(&[view]).unwrap();
+        assert_eq!(out[0].f32().unwrap(), &[10.0, 22.0, 30.0, 44.0]);
+    }
+}
+
+#[test]
 fn wrong_inputs_are_clear_errors() {
     let model = Arc::new(Model::from_graph(relu_add()).unwrap());
     let mut s = Session::new(model, SessionOptions::new().with_threads(1)).unwrap();
