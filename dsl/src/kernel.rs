@@ -110,44 +110,74 @@ pub trait KernelFactory: Send + Sync {
         Ok(None)
     }
 
-    /// A kernel for the concrete shapes in `ctx`.
+    /// A kernel for the concrete shapes in `ctx`, with the default run-time parameters.
     fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> Result<Box<dyn Kernel>>;
+
+    /// A kernel for `ctx` with these run-time parameter values (by name; the others keep
+    /// their defaults), as a tuning profile stores them. An unknown name or a value outside
+    /// the declared candidates is an error. Kernels without run-time parameters accept only
+    /// an empty list.
+    fn build_with(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>, params: &[(String, usize)]) -> Result<Box<dyn Kernel>> {
+        match params.first() {
+            Some((name, _)) => Err(ctx.err(format!("{} has no run-time parameter \"{name}\"", self.id()))),
+            None => self.build(ctx, packed),
+        }
+    }
 }
 
 /// Wraps a factory so that it outranks every other one: the planner picks it wherever it
-/// applies. Tests, benches and the tuner use it to run one chosen variant.
-pub struct Preferred(pub Arc<dyn KernelFactory>);
+/// applies, built with the given run-time parameters. Tests, benches and the tuner use it
+/// to run one chosen variant.
+pub struct Preferred {
+    factory: Arc<dyn KernelFactory>,
+    params: Vec<(String, usize)>,
+}
+
+impl Preferred {
+    /// `factory` with its default run-time parameters.
+    pub fn new(factory: Arc<dyn KernelFactory>) -> Self {
+        Preferred { factory, params: Vec::new() }
+    }
+
+    /// `factory` built with these run-time parameter values (see [`KernelFactory::build_with`]).
+    pub fn with_params(factory: Arc<dyn KernelFactory>, params: Vec<(String, usize)>) -> Self {
+        Preferred { factory, params }
+    }
+}
 
 impl std::fmt::Debug for Preferred {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Preferred").field(&self.0.id()).finish()
+        f.debug_struct("Preferred").field("id", &self.factory.id()).field("params", &self.params).finish()
     }
 }
 
 impl KernelFactory for Preferred {
     fn id(&self) -> &str {
-        self.0.id()
+        self.factory.id()
     }
     fn op(&self) -> OpKind {
-        self.0.op()
+        self.factory.op()
     }
     fn variant(&self) -> Option<&crate::variant::VariantInfo> {
-        self.0.variant()
+        self.factory.variant()
     }
     fn layout(&self) -> Layout {
-        self.0.layout()
+        self.factory.layout()
     }
     fn priority(&self) -> i32 {
         i32::MAX
     }
     fn applies(&self, ctx: &NodeCtx<'_>) -> bool {
-        self.0.applies(ctx)
+        self.factory.applies(ctx)
     }
     fn prepack(&self, ctx: &NodeCtx<'_>) -> Result<Option<Packed>> {
-        self.0.prepack(ctx)
+        self.factory.prepack(ctx)
     }
     fn build(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>) -> Result<Box<dyn Kernel>> {
-        self.0.build(ctx, packed)
+        self.factory.build_with(ctx, packed, &self.params)
+    }
+    fn build_with(&self, ctx: &NodeCtx<'_>, packed: Option<Packed>, params: &[(String, usize)]) -> Result<Box<dyn Kernel>> {
+        self.factory.build_with(ctx, packed, params)
     }
 }
 
@@ -254,6 +284,7 @@ impl Parallel<'_> {
 #[derive(Clone, Default)]
 pub struct KernelRegistry {
     factories: Vec<Arc<dyn KernelFactory>>,
+    declared: Vec<crate::variant::VariantInfo>,
 }
 
 impl std::fmt::Debug for KernelRegistry {
@@ -271,6 +302,17 @@ impl KernelRegistry {
     /// Adds an implementation.
     pub fn register(&mut self, factory: Arc<dyn KernelFactory>) {
         self.factories.push(factory);
+    }
+
+    /// Records a DSL variant as part of the kernel set, whether or not this build
+    /// contains its code (other architectures, variants left out of a profile build).
+    pub fn declare(&mut self, info: crate::variant::VariantInfo) {
+        self.declared.push(info);
+    }
+
+    /// Every declared DSL variant (see [`KernelRegistry::declare`]).
+    pub fn declared(&self) -> &[crate::variant::VariantInfo] {
+        &self.declared
     }
 
     /// Every registered implementation.

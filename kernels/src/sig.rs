@@ -93,6 +93,8 @@ pub struct Conv2dSig {
     /// Rows of padding above and columns on the left (the other sides follow from the
     /// output size).
     pub pad: [usize; 2],
+    /// Rows of padding below and columns on the right.
+    pub pad_end: [usize; 2],
     /// Groups (`groups == ic == oc` is depthwise).
     pub groups: usize,
     /// Whether every padding amount (all four sides) is zero.
@@ -185,6 +187,7 @@ impl OpSignature for Conv2dSig {
             stride: c.stride,
             dilation: c.dilation,
             pad: [top, left],
+            pad_end: [bottom, right],
             groups: g,
             no_padding: top == 0 && bottom == 0 && left == 0 && right == 0,
             has_bias,

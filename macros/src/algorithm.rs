@@ -539,6 +539,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
     let rt_defaults: Vec<usize> = runtime.iter().map(|p| p.default).collect();
     let rt_values: Vec<&Vec<usize>> = runtime.iter().map(|p| &p.values).collect();
     let rt_strs: Vec<String> = rt_names.iter().map(|n| n.to_string()).collect();
+    let rt_declared = format!("{rt_strs:?}");
 
     // Declarative applicability.
     let applies_decl: Vec<TokenStream> = attr
@@ -577,6 +578,25 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             let vals: Vec<LitInt> = combo.iter().map(|v| LitInt::new(&format!("{v}usize"), Span::call_site())).collect();
             let cp_names: Vec<String> = compile.iter().map(|p| p.name.to_string()).collect();
             let is_default = compile.iter().zip(combo).all(|(p, v)| p.default == *v);
+            // Every variant is declared, whatever this build compiles: the kernel-set
+            // checksum of tuning profiles is taken over the declared set.
+            let target_expr = if t_s == "opencl" {
+                quote!(::ferrolite_dsl::variant::Target::OpenCl)
+            } else {
+                quote!(::ferrolite_dsl::variant::Target::Cpu(::ferrolite_targets::Isa::#isa))
+            };
+            registrations.push(quote! {
+                registry.declare(::ferrolite_dsl::variant::VariantInfo {
+                    id: #id.to_string(),
+                    op: #op_lower,
+                    algorithm: #name_s,
+                    target: #target_expr,
+                    compile_params: ::std::vec![#((#cp_names, #vals)),*],
+                    default_params: #is_default,
+                    runtime_params: runtime_params(),
+                    priority: #priority,
+                });
+            });
             if t_s == "opencl" {
                 registrations.push(quote! {
                     registry.register(::std::sync::Arc::new(OpenClFactory::<#(#vals),*>::new(
@@ -673,15 +693,23 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                     ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
                     packed: Option<::ferrolite_dsl::kernel::Packed>,
                 ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
+                    self.build_with(ctx, packed, &[])
+                }
+                fn build_with(
+                    &self,
+                    ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
+                    packed: Option<::ferrolite_dsl::kernel::Packed>,
+                    params: &[(::std::string::String, usize)],
+                ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
                     let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
                     let __lanes: usize = #opencl_lanes;
+                    let p = Params::with(params).map_err(|e| ctx.err(format!("{}: {e}", self.info.id)))?;
                     let packed: ::std::sync::Arc<::std::vec::Vec<f32>> = match packed {
                         Some(p) => p.downcast::<::std::vec::Vec<f32>>().map_err(|_| ctx.err("packed weights of another kernel"))?,
                         None => ::std::sync::Arc::new(::std::vec::Vec::new()),
                     };
                     // Uploaded once here; every run reads them on the device.
                     let weights = ::ferrolite_dsl::opencl::DeviceWeights::upload(&packed).map_err(|e| ctx.err(e.to_string()))?;
-                    let p = Params::default();
                     let ws = #workspace_call;
                     Ok(Box::new(OpenClKernel::<#(#compile_names),*> { s, p, weights, ws }))
                 }
@@ -732,6 +760,30 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             impl Default for Params {
                 fn default() -> Self {
                     Params { #(#rt_names: #rt_defaults),* }
+                }
+            }
+
+            impl Params {
+                /// The defaults with these values set (by name). Only declared parameters
+                /// and their declared candidate values are accepted: those are what the
+                /// variants test runs.
+                #[allow(unused_mut)]
+                pub fn with(values: &[(::std::string::String, usize)]) -> ::std::result::Result<Params, ::std::string::String> {
+                    let mut p = Params::default();
+                    for (name, value) in values {
+                        match name.as_str() {
+                            #(
+                                #rt_strs => {
+                                    if ![#(#rt_values),*].contains(value) {
+                                        return Err(format!("run-time parameter {} = {} is not one of {:?}", #rt_strs, value, [#(#rt_values),*]));
+                                    }
+                                    p.#rt_names = *value;
+                                }
+                            )*
+                            other => return Err(format!("no run-time parameter \"{other}\" (declared: {})", #rt_declared)),
+                        }
+                    }
+                    Ok(p)
                 }
             }
 
@@ -805,14 +857,22 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                     ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
                     packed: Option<::ferrolite_dsl::kernel::Packed>,
                 ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
+                    self.build_with(ctx, packed, &[])
+                }
+                fn build_with(
+                    &self,
+                    ctx: &::ferrolite_dsl::kernel::NodeCtx<'_>,
+                    packed: Option<::ferrolite_dsl::kernel::Packed>,
+                    params: &[(::std::string::String, usize)],
+                ) -> ::ferrolite_dsl::Result<Box<dyn ::ferrolite_dsl::kernel::Kernel>> {
                     let s = Self::signature(ctx).ok_or_else(|| ctx.err(concat!("does not fit ", stringify!(#mod_name))))?;
                     let __lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
+                    let p = Params::with(params).map_err(|e| ctx.err(format!("{}: {e}", self.info.id)))?;
                     let simd = __V::new().ok_or_else(|| ctx.err(format!("{} is not available on this CPU", self.info.target)))?;
                     let packed: ::std::sync::Arc<::std::vec::Vec<f32>> = match packed {
                         Some(p) => p.downcast::<::std::vec::Vec<f32>>().map_err(|_| ctx.err("packed weights of another kernel"))?,
                         None => ::std::sync::Arc::new(::std::vec::Vec::new()),
                     };
-                    let p = Params::default();
                     let ws = #workspace_call;
                     Ok(Box::new(CpuKernel::<__V, #(#compile_names),*> { simd, s, p, packed, ws }))
                 }

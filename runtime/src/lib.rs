@@ -25,6 +25,8 @@ pub mod format;
 mod model;
 pub mod ops;
 pub mod plan;
+pub mod profile;
+pub mod select;
 mod session;
 
 pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor, variant};

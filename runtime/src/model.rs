@@ -70,6 +70,9 @@ pub fn default_registry() -> KernelRegistry {
     let mut dsl = KernelRegistry::new();
     ferrolite_kernels::register(&mut dsl);
     let mut r = KernelRegistry::new();
+    for info in dsl.declared() {
+        r.declare(info.clone());
+    }
     for f in dsl.all() {
         if f.variant().is_none_or(|v| v.target != crate::variant::Target::OpenCl) {
             r.register(f.clone());

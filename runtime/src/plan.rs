@@ -20,6 +20,7 @@ use crate::ir::{ConstData, DType, Dim, Graph, NodeId, Op, TensorId};
 use crate::kernel::{Kernel, KernelIo, NodeCtx, Parallel};
 use crate::model::Model;
 use crate::ops::{self, Fact};
+use crate::select;
 use crate::tensor::{Tensor, TensorView, TensorViewMut, checked_numel};
 
 /// Arena regions start at multiples of this (cache line, widest SIMD load).
@@ -58,7 +59,19 @@ struct Slot {
 struct Step {
     node: NodeId,
     kernel_id: String,
+    params: Vec<(String, usize)>,
+    reason: crate::select::Reason,
     kernel: Box<dyn Kernel>,
+}
+
+/// What planning takes besides the model and the input shapes.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// A device profile whose picks override the heuristic (already checked against this
+    /// machine and kernel set: see [`crate::profile::Profile::check`]).
+    pub profile: Option<std::sync::Arc<crate::profile::Profile>>,
+    /// Threads the plan will run on (part of profile keys).
+    pub threads: usize,
 }
 
 /// Public description of one step, for `ferrolite bench --layers` and logs.
@@ -72,6 +85,10 @@ pub struct StepInfo {
     pub op: String,
     /// Variant id of the kernel that runs it.
     pub kernel: String,
+    /// Run-time parameters it was built with (empty: its defaults).
+    pub params: Vec<(String, usize)>,
+    /// Why this variant (profile, nearest entry, heuristic rule, fallback).
+    pub reason: crate::select::Reason,
     /// Shape of the first output.
     pub output_shape: Vec<usize>,
 }
@@ -108,52 +125,52 @@ fn dims(shape: &[usize]) -> Vec<Dim> {
 }
 
 impl Plan {
-    /// Plans `model` for inputs of these shapes (in the model's input order).
+    /// Plans `model` for inputs of these shapes (in the model's input order), one thread,
+    /// no profile.
     pub fn new(model: &Model, input_shapes: &[Vec<usize>]) -> Result<Plan> {
+        Self::with_options(model, input_shapes, &PlanOptions { profile: None, threads: 1 })
+    }
+
+    /// Plans `model` for inputs of these shapes with a profile and a thread count.
+    pub fn with_options(model: &Model, input_shapes: &[Vec<usize>], options: &PlanOptions) -> Result<Plan> {
         let g = model.graph();
         let (shapes, dtypes, values) = infer_all(g, input_shapes)?;
-
-        // Which nodes still run, and which tensors alias another tensor's bytes.
-        let mut alias: Vec<TensorId> = (0..g.tensors.len()).collect();
-        let mut running: Vec<NodeId> = Vec::new();
-        for (id, node) in g.nodes.iter().enumerate() {
-            if node.outputs.iter().all(|&t| values[t].is_some()) {
-                continue; // evaluated at plan time
-            }
-            if node.op.is_reshape_like() {
-                if let (Some(src), [out]) = (node.input(0), node.outputs.as_slice()) {
-                    if values[src].is_none() && dtypes[src] == dtypes[*out] {
-                        alias[*out] = alias[src];
-                        continue;
-                    }
-                }
-            }
-            running.push(id);
-        }
+        let (alias, running) = running_nodes(g, &dtypes, &values);
 
         // Build kernels.
         let mut steps = Vec::with_capacity(running.len());
         let mut workspace_bytes = 0usize;
         for &id in &running {
-            let node = &g.nodes[id];
-            let ctx = NodeCtx {
-                graph: g,
-                node_id: id,
-                node,
-                inputs: node.inputs.iter().map(|t| t.map(|t| (dtypes[t], shapes[t].as_slice()))).collect(),
-                outputs: node.outputs.iter().map(|&t| (dtypes[t], shapes[t].as_slice())).collect(),
-                values: node.inputs.iter().map(|t| t.and_then(|t| values[t].as_ref())).collect(),
-            };
+            let ctx = node_ctx(g, id, &shapes, &dtypes, &values);
             let registry = model.registry();
-            let factory = registry.applicable(&ctx).into_iter().next().ok_or_else(|| {
+            let no_kernel = || {
                 let ins: Vec<String> =
                     ctx.inputs.iter().map(|i| i.map_or("-".into(), |(d, s)| format!("{d}{s:?}"))).collect();
                 Error::Unsupported(format!("{}: no kernel for inputs {}", g.node_label(id), ins.join(", ")))
-            })?;
-            let packed = model.packed_weights(factory.as_ref(), &ctx)?;
-            let kernel = factory.build(&ctx, packed)?;
+            };
+            let profile = options.profile.as_deref();
+            let chosen = select::select(registry, &ctx, profile, options.threads).ok_or_else(no_kernel)?;
+            let packed = model.packed_weights(chosen.factory.as_ref(), &ctx)?;
+            let (chosen, kernel) = match chosen.factory.build_with(&ctx, packed, &chosen.params) {
+                Ok(k) => (chosen, k),
+                // A profile pick that cannot be built here (its parameters are not this
+                // build's): the choice without the profile.
+                Err(_) if profile.is_some() => {
+                    let plain = select::select(registry, &ctx, None, options.threads).ok_or_else(no_kernel)?;
+                    let packed = model.packed_weights(plain.factory.as_ref(), &ctx)?;
+                    let k = plain.factory.build_with(&ctx, packed, &plain.params)?;
+                    (plain, k)
+                }
+                Err(e) => return Err(e),
+            };
             workspace_bytes = workspace_bytes.max(kernel.workspace_bytes());
-            steps.push(Step { node: id, kernel_id: factory.id().to_string(), kernel });
+            steps.push(Step {
+                node: id,
+                kernel_id: chosen.factory.id().to_string(),
+                params: chosen.params,
+                reason: chosen.reason,
+                kernel,
+            });
         }
 
         // Lifetimes of arena tensors (by alias root), in step indices.
@@ -252,6 +269,8 @@ impl Plan {
                     name: node.name.clone(),
                     op: node.op.name(),
                     kernel: s.kernel_id.clone(),
+                    params: s.params.clone(),
+                    reason: s.reason.clone(),
                     output_shape: node.outputs.first().map(|&t| shapes[t].clone()).unwrap_or_default(),
                 }
             })
@@ -445,6 +464,59 @@ impl Plan {
                 .ok_or_else(|| Error::Graph("output outside the arena".into())),
             Storage::None => Err(Error::Graph(format!("output #{i} (tensor #{t}) was never computed"))),
         }
+    }
+}
+
+/// Calls `f` with the context of every node that runs for inputs of these shapes (not
+/// evaluated at plan time, not a reshape that aliases its input), in order: what the tuner
+/// measures and `ferrolite plan` explains.
+pub fn visit_nodes(model: &Model, input_shapes: &[Vec<usize>], mut f: impl FnMut(&NodeCtx<'_>) -> Result<()>) -> Result<()> {
+    let g = model.graph();
+    let (shapes, dtypes, values) = infer_all(g, input_shapes)?;
+    let (_, running) = running_nodes(g, &dtypes, &values);
+    for id in running {
+        f(&node_ctx(g, id, &shapes, &dtypes, &values))?;
+    }
+    Ok(())
+}
+
+/// Which nodes still run, and which tensor each tensor's bytes belong to (reshape-like
+/// nodes alias their input instead of running).
+fn running_nodes(g: &Graph, dtypes: &[DType], values: &[Option<ConstData>]) -> (Vec<TensorId>, Vec<NodeId>) {
+    let mut alias: Vec<TensorId> = (0..g.tensors.len()).collect();
+    let mut running: Vec<NodeId> = Vec::new();
+    for (id, node) in g.nodes.iter().enumerate() {
+        if node.outputs.iter().all(|&t| values[t].is_some()) {
+            continue; // evaluated at plan time
+        }
+        if node.op.is_reshape_like() {
+            if let (Some(src), [out]) = (node.input(0), node.outputs.as_slice()) {
+                if values[src].is_none() && dtypes[src] == dtypes[*out] {
+                    alias[*out] = alias[src];
+                    continue;
+                }
+            }
+        }
+        running.push(id);
+    }
+    (alias, running)
+}
+
+fn node_ctx<'a>(
+    g: &'a Graph,
+    id: NodeId,
+    shapes: &'a [Vec<usize>],
+    dtypes: &[DType],
+    values: &'a [Option<ConstData>],
+) -> NodeCtx<'a> {
+    let node = &g.nodes[id];
+    NodeCtx {
+        graph: g,
+        node_id: id,
+        node,
+        inputs: node.inputs.iter().map(|t| t.map(|t| (dtypes[t], shapes[t].as_slice()))).collect(),
+        outputs: node.outputs.iter().map(|&t| (dtypes[t], shapes[t].as_slice())).collect(),
+        values: node.inputs.iter().map(|t| t.and_then(|t| values[t].as_ref())).collect(),
     }
 }
 

@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 use crate::ir::AlignedBytes;
 use crate::kernel::Parallel;
 use crate::model::Model;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanOptions};
+use crate::profile::Profile;
+use crate::select;
 use crate::tensor::{Tensor, TensorView, TensorViewMut};
 
 /// Plans kept per session, one per distinct set of input shapes (least recently used
@@ -19,6 +21,10 @@ const PLAN_CACHE: usize = 8;
 pub struct SessionOptions {
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
+    /// A device profile (from `ferrolite tune`) whose picks replace the heuristic. It is
+    /// used only if it matches this machine and kernel set; otherwise the session says why
+    /// in [`Session::profile_warning`] and plans with the heuristic.
+    pub profile: Option<Arc<Profile>>,
 }
 
 impl SessionOptions {
@@ -30,6 +36,12 @@ impl SessionOptions {
     /// Sets the number of worker threads (0: one per available core).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Uses a device profile (see [`SessionOptions::profile`]).
+    pub fn with_profile(mut self, profile: Arc<Profile>) -> Self {
+        self.profile = Some(profile);
         self
     }
 }
@@ -45,6 +57,10 @@ pub struct Session {
     plans: Vec<Arc<Plan>>,
     arena: AlignedBytes,
     workspace: AlignedBytes,
+    /// The profile in use (checked), if any.
+    profile: Option<Arc<Profile>>,
+    /// Why the given profile is not used.
+    profile_warning: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -73,14 +89,41 @@ impl Session {
         } else {
             None
         };
-        let mut session =
-            Session { model, pool, threads, plans: Vec::new(), arena: AlignedBytes::default(), workspace: AlignedBytes::default() };
+        // A profile measured elsewhere or for other kernels is never applied silently.
+        let (profile, profile_warning) = match options.profile {
+            None => (None, None),
+            Some(p) => match p.check(model.registry()) {
+                Ok(()) => (Some(p), None),
+                Err(why) => (None, Some(format!("profile not used, planning with the {} heuristic: {why}", select::HEURISTIC))),
+            },
+        };
+        let mut session = Session {
+            model,
+            pool,
+            threads,
+            plans: Vec::new(),
+            arena: AlignedBytes::default(),
+            workspace: AlignedBytes::default(),
+            profile,
+            profile_warning,
+        };
         let fixed: Option<Vec<Vec<usize>>> =
             session.model.inputs().iter().map(|i| i.shape.iter().map(|d| d.fixed()).collect()).collect();
         if let Some(shapes) = fixed {
             session.plan_for(&shapes)?;
         }
         Ok(session)
+    }
+
+    /// Why the profile given in the options is not used (another device or kernel set),
+    /// or `None` when it is used or none was given.
+    pub fn profile_warning(&self) -> Option<&str> {
+        self.profile_warning.as_deref()
+    }
+
+    /// The profile the session plans with, if any.
+    pub fn profile(&self) -> Option<&Arc<Profile>> {
+        self.profile.as_ref()
     }
 
     /// The model.
@@ -100,7 +143,8 @@ impl Session {
             self.plans.insert(0, plan.clone());
             return Ok(plan);
         }
-        let plan = Arc::new(Plan::new(&self.model, input_shapes)?);
+        let options = PlanOptions { profile: self.profile.clone(), threads: self.threads };
+        let plan = Arc::new(Plan::with_options(&self.model, input_shapes, &options)?);
         self.plans.insert(0, plan.clone());
         self.plans.truncate(PLAN_CACHE);
         let alloc = |bytes: usize, what: &str| {

@@ -437,7 +437,7 @@ fn every_variant_matches_the_reference() {
         let mut applied = 0;
         for case in cases_for(info.op) {
             let mut forced = KernelRegistry::new();
-            forced.register(Arc::new(Preferred(factory.clone())));
+            forced.register(Arc::new(Preferred::new(factory.clone())));
             ferrolite_runtime::ops::register_reference(&mut forced);
             let model = Model::from_graph(case.graph.clone()).unwrap().with_registry(Arc::new(forced));
             let reference = Model::from_graph(case.graph.clone())
@@ -468,7 +468,41 @@ fn every_variant_matches_the_reference() {
                 }
             }
         }
-        report.push(format!("{}: {applied} cases", info.id));
+        // Each non-default value of each run-time parameter, one at a time, on the cases the
+        // variant applies to (2 threads, so the work split changes too).
+        let mut swept = 0;
+        for param in &info.runtime_params {
+            for &value in param.values.iter().filter(|&&v| v != param.default) {
+                for case in cases_for(info.op) {
+                    let mut forced = KernelRegistry::new();
+                    let pinned = vec![(param.name.to_string(), value)];
+                    forced.register(Arc::new(Preferred::with_params(factory.clone(), pinned)));
+                    ferrolite_runtime::ops::register_reference(&mut forced);
+                    let model = Model::from_graph(case.graph.clone()).unwrap().with_registry(Arc::new(forced));
+                    let (got, kernels) = run(model, &case.inputs, 2);
+                    if !kernels.iter().any(|k| k == &info.id) {
+                        continue;
+                    }
+                    swept += 1;
+                    let reference = Model::from_graph(case.graph.clone())
+                        .unwrap()
+                        .with_registry(Arc::new(ferrolite_runtime::ops::reference_registry()));
+                    let (want, _) = run(reference, &case.inputs, 1);
+                    for (o, (g, w)) in got.iter().zip(&want).enumerate() {
+                        let (g, w) = (g.as_slice::<f32>().unwrap(), w.as_slice::<f32>().unwrap());
+                        let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+                        let diff = g.iter().zip(w).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                        if !(diff <= tolerance(&info) * scale) {
+                            failures.push(format!(
+                                "{} with {}={value} on {}, output {o}: max diff {diff:e} (scale {scale})",
+                                info.id, param.name, case.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        report.push(format!("{}: {applied} cases, {swept} runs with other run-time parameters", info.id));
         if applied == 0 {
             failures.push(format!("{}: applies to no test case of `{}`; add cases to runtime/tests/variants.rs", info.id, info.op));
         }

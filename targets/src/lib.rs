@@ -7,9 +7,11 @@
 //!   where `core::arch` intrinsics appear;
 //! - [`opencl`] (feature `opencl`, on by default): OpenCL device discovery and a host
 //!   backend that compiles OpenCL C, manages buffers and launches kernels;
+//! - [`device`]: the device fingerprint tuning profiles record and are matched on;
 //! - [`peak`]: this machine's fp32 FMA peak, measured, the yardstick of kernel benchmarks.
 #![warn(missing_docs)]
 
+pub mod device;
 mod isa;
 pub mod peak;
 #[cfg(feature = "opencl")]

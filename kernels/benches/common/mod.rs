@@ -78,7 +78,7 @@ pub fn macs(l: &Layer) -> usize {
 pub fn session(g: &Graph, factory: Arc<dyn KernelFactory>) -> Option<Session> {
     let id = factory.id().to_string();
     let mut reg = KernelRegistry::new();
-    reg.register(Arc::new(Preferred(factory)));
+    reg.register(Arc::new(Preferred::new(factory)));
     ferrolite_runtime::ops::register_reference(&mut reg);
     let model = Model::from_graph(g.clone()).ok()?.with_registry(Arc::new(reg));
     let mut s = Session::new(Arc::new(model), SessionOptions::new().with_threads(1)).ok()?;

@@ -1160,7 +1160,7 @@ pub(super) fn register(r: &mut KernelRegistry) {
 pub(super) mod test_support {
     use crate::error::{Error, Result};
     use crate::ir::{AlignedBytes, ConstData, Dim, Graph, Op, TensorInfo};
-    use crate::kernel::{KernelIo, KernelRegistry, NodeCtx, Parallel};
+    use crate::kernel::{KernelIo, NodeCtx, Parallel};
     use crate::ops::{Fact, infer};
     use crate::tensor::{Tensor, TensorView, TensorViewMut};
 

@@ -456,7 +456,7 @@ pub fn f32_values(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [f32]>, String> {
 pub(crate) mod testing {
     use crate::error::{Error, Result};
     use crate::ir::{ConstData, DType, Dim, Graph, Op, TensorInfo};
-    use crate::kernel::{KernelIo, KernelRegistry, NodeCtx, Parallel};
+    use crate::kernel::{KernelIo, NodeCtx, Parallel};
     use crate::ops::{Fact, OutFact};
     use crate::tensor::{Element, Tensor, TensorView, TensorViewMut};
 
