@@ -138,3 +138,35 @@ while read -r args; do
   cargo test --locked --target "$target" $args
   echo "== NEON: that took $((SECONDS - start)) s"
 done <<<"$runs"
+
+# The remote tuning flow, end to end, with qemu standing in for an aarch64 phone: the host
+# `ferrolite` pushes the aarch64 `ferrolite` and a model into a directory "on the device"
+# (`sh -c {}`), runs `ferrolite tune` there under qemu-aarch64-static and pulls the profile
+# back. Only with the default test set (not when testing chosen crates).
+if [ $# -eq 0 ]; then
+  echo "== NEON: remote tuning through qemu-aarch64-static"
+  start=$SECONDS
+  cargo build --locked --target "$target" --profile test -p ferrolite-cli
+  device_bin="$CARGO_TARGET_DIR/$target/debug/ferrolite"
+  host_bin="${FERROLITE_HOST_BIN:-target/debug/ferrolite}"
+  if [ ! -x "$host_bin" ]; then
+    (unset RUSTC RUSTDOC CARGO_TARGET_DIR; cargo build --locked --profile test -p ferrolite-cli)
+  fi
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  "$host_bin" tune testdata/models/mediapipe_face_detection_short_range/model.tflite --budget 20 \
+    -o "$work/phone.yaml" --remote 'sh -c {}' --remote-binary "$device_bin" \
+    --remote-dir "$work/device" --remote-prefix qemu-aarch64-static
+  python3 - "$work/phone.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+assert re.search(r"^  arch: aarch64$", text, re.M), "the profile was not measured on aarch64"
+assert re.search(r"^  - neon$", text, re.M), "the aarch64 profile lists no NEON"
+picks = re.findall(r"^    id: (\S+)$", text, re.M)
+assert picks, "no entries in the pulled profile"
+bad = [p for p in picks if not p.endswith(("-neon", "-scalar"))]
+assert not bad, f"picks that cannot run on aarch64: {bad}"
+print(f"remote profile: {len(picks)} entries, all NEON/scalar picks")
+PY
+  echo "== NEON: that took $((SECONDS - start)) s"
+fi

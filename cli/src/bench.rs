@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ferrolite_runtime::ir::DType;
-use ferrolite_runtime::{Model, Session, SessionOptions, Tensor, TensorView};
+use ferrolite_runtime::{Model, Session, Tensor, TensorView};
 use rand::{RngExt, SeedableRng};
 
 use crate::load;
@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// Fix an input's shape when converting .onnx/.tflite (repeatable).
     #[arg(long = "input-shape", value_name = "NAME=DIMS")]
     input_shapes: Vec<String>,
+    /// A device profile (from `ferrolite tune`) whose picks replace the heuristic.
+    #[arg(long, value_name = "PROFILE.yaml")]
+    profile: Option<std::path::PathBuf>,
     /// Measure one thread's fp32 FMA peak (widest ISA, 16 independent FMA chains) instead of
     /// timing models: the yardstick for kernel efficiency.
     #[arg(long, conflicts_with = "models")]
@@ -74,8 +77,9 @@ fn random_inputs(model: &Model, seed: u64) -> Result<Vec<Tensor>, String> {
 }
 
 fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], args: &BenchArgs) -> Result<Timing, String> {
-    let mut session =
-        Session::new(model.clone(), SessionOptions::new().with_threads(threads)).map_err(|e| e.to_string())?;
+    let options = crate::profile::session_options(threads, args.profile.as_deref())?;
+    let mut session = Session::new(model.clone(), options).map_err(|e| e.to_string())?;
+    crate::profile::warn(&session);
     let views: Vec<TensorView<'_>> = inputs.iter().map(|t| t.view()).collect();
     for _ in 0..args.warmup.max(1) {
         session.run(&views).map_err(|e| e.to_string())?;

@@ -8,13 +8,16 @@ mod info;
 mod kernels;
 mod load;
 mod npy;
+mod plan;
+mod profile;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ferrolite_runtime::{Session, SessionOptions, TensorView};
+use ferrolite_runtime::{Session, TensorView};
 
 #[derive(Parser)]
 #[command(name = "ferrolite", version, about = "Ferrolite: an on-device neural-network inference engine")]
@@ -36,6 +39,10 @@ enum Command {
     /// List the kernel variants this build contains.
     #[command(subcommand)]
     Kernels(kernels::KernelsCommand),
+    /// Measure the kernel variants of a model's layers on this device and write a profile.
+    Tune(tune::TuneArgs),
+    /// Show the kernel variant chosen for each node, and why.
+    Plan(plan::PlanArgs),
 }
 
 #[derive(clap::Args)]
@@ -69,6 +76,9 @@ struct RunArgs {
     /// Fix an input's shape when converting .onnx/.tflite (repeatable).
     #[arg(long = "input-shape", value_name = "NAME=DIMS")]
     input_shapes: Vec<String>,
+    /// A device profile (from `ferrolite tune`) whose picks replace the heuristic.
+    #[arg(long, value_name = "PROFILE.yaml")]
+    profile: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +89,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Info(args) => info::info(args),
         Command::Kernels(cmd) => kernels::kernels(cmd),
+        Command::Tune(args) => tune::tune(args),
+        Command::Plan(args) => plan::plan(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,8 +135,9 @@ fn run(args: RunArgs) -> Result<(), String> {
         ));
     }
     let tensors = args.inputs.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
-    let mut session =
-        Session::new(Arc::new(model), SessionOptions::new().with_threads(args.threads)).map_err(|e| e.to_string())?;
+    let options = profile::session_options(args.threads, args.profile.as_deref())?;
+    let mut session = Session::new(Arc::new(model), options).map_err(|e| e.to_string())?;
+    profile::warn(&session);
     let views: Vec<TensorView<'_>> = tensors.iter().map(|t| t.view()).collect();
     let outputs = session.run(&views).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.output_dir).map_err(|e| format!("{}: {e}", args.output_dir.display()))?;

@@ -177,3 +177,82 @@ fn errors_go_to_stderr_with_a_failing_exit() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `tune` writes a profile whose picks `plan` and `run` use, with outputs still matching
+/// LiteRT; a re-run resumes; a stale profile is refused with a warning; the remote flow
+/// works through a local stand-in (`sh -c {}`).
+#[test]
+fn tune_plan_run_resume_and_refuse() {
+    let dir = tmp("tune");
+    let model = root().join(FACE).join("model.tflite");
+    let m = model.to_str().unwrap();
+    let profile = dir.join("face.yaml");
+    let p = profile.to_str().unwrap();
+    let o = ferrolite(&["tune", m, "--budget", "4", "-o", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(text.contains("kernel_set:") && text.contains("pick:"), "{text}");
+
+    // Every tuned convolution runs its pick.
+    let o = ferrolite(&["plan", m, "--profile", p, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let steps: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let convs: Vec<&serde_json::Value> = steps.iter().filter(|s| s["op"] == "Conv2d").collect();
+    assert!(!convs.is_empty());
+    for s in &convs {
+        assert_eq!(s["reason"], "profile", "{s}");
+        assert!(text.contains(s["kernel"].as_str().unwrap()), "{s}");
+    }
+
+    // The outputs with the tuned picks still match LiteRT's.
+    let out_dir = dir.join("out");
+    let input = root().join(FACE).join("input_0.npy");
+    let o = ferrolite(&["run", m, "--input", input.to_str().unwrap(), "--output-dir", out_dir.to_str().unwrap(), "--profile", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for i in 0..2 {
+        let (_, got) = read_f32(&out_dir.join(format!("output_{i}.npy")));
+        let (_, want) = read_f32(&root().join(FACE).join(format!("output_{i}.npy")));
+        let scale = want.iter().fold(1f32, |a, v| a.max(v.abs()));
+        let diff = got.iter().zip(&want).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+        assert!(diff <= 1e-4 * scale, "output {i}: {diff} (scale {scale})");
+    }
+
+    // A second run finds every layer in the profile and measures none.
+    let o = ferrolite(&["tune", m, "--budget", "4", "-o", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("tuned 0 layer(s)"), "{}", stderr(&o));
+
+    // Another kernel set: refused, said on stderr, heuristic instead.
+    let stale = dir.join("stale.yaml");
+    let kernel_set = text.lines().find(|l| l.trim_start().starts_with("kernel_set:")).unwrap();
+    std::fs::write(&stale, text.replace(kernel_set, "  kernel_set: 0123456789abcdef")).unwrap();
+    let o = ferrolite(&["plan", m, "--profile", stale.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: profile not used") && stderr(&o).contains("kernel set"), "{}", stderr(&o));
+    for l in stdout(&o).lines() {
+        let s: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_ne!(s["reason"], "profile", "{s}");
+    }
+
+    // The remote flow, with this machine standing in for the device.
+    let remote_dir = dir.join("device");
+    let pulled = dir.join("pulled.yaml");
+    let o = ferrolite(&[
+        "tune",
+        m,
+        "--budget",
+        "2",
+        "-o",
+        pulled.to_str().unwrap(),
+        "--remote",
+        "sh -c {}",
+        "--remote-binary",
+        env!("CARGO_BIN_EXE_ferrolite"),
+        "--remote-dir",
+        remote_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(remote_dir.join("profile.yaml").is_file());
+    let pulled_text = std::fs::read_to_string(&pulled).unwrap();
+    assert!(pulled_text.contains("pick:"), "{pulled_text}");
+}

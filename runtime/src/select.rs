@@ -54,7 +54,7 @@ impl std::fmt::Display for Reason {
             Reason::Profile => f.write_str("profile"),
             Reason::Nearest { distance } => write!(f, "profile, nearest entry (distance {distance:.2})"),
             Reason::Heuristic { rule } => write!(f, "heuristic {HEURISTIC}: {rule}"),
-            Reason::Priority => f.write_str("fallback: highest priority"),
+            Reason::Priority => f.write_str("highest priority (no profile key or heuristic rule for this operator)"),
         }
     }
 }
