@@ -597,8 +597,17 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                     priority: #priority,
                 });
             });
+            // Build-time pruning (kernels/build.rs, FERROLITE_PROFILE): a pruned build
+            // compiles a variant only if the profile picks it, or if it is the fallback
+            // (default compile parameters) on an ISA the profile's device has.
+            let keep = if is_default {
+                quote!(any(not(ferrolite_pruned), ferrolite_keep = #id, ferrolite_keep_isa = #t_s))
+            } else {
+                quote!(any(not(ferrolite_pruned), ferrolite_keep = #id))
+            };
             if t_s == "opencl" {
                 registrations.push(quote! {
+                    #[cfg(#keep)]
                     registry.register(::std::sync::Arc::new(OpenClFactory::<#(#vals),*>::new(
                         #id,
                         ::std::vec![#((#cp_names, #vals)),*],
@@ -608,7 +617,7 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
                 continue;
             }
             registrations.push(quote! {
-                #[cfg(#cfg)]
+                #[cfg(all(#cfg, #keep))]
                 registry.register(::std::sync::Arc::new(CpuFactory::<#token, #(#vals),*>::new(
                     #id,
                     ::ferrolite_targets::Isa::#isa,
@@ -899,6 +908,9 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             }
 
             /// Registers every variant of this algorithm that this build contains.
+            // The pruning `cfg`s are declared by the build script of the crate that holds
+            // the kernels (ferrolite-kernels); elsewhere they are simply never set.
+            #[allow(unexpected_cfgs)]
             pub fn register(registry: &mut ::ferrolite_dsl::kernel::KernelRegistry) {
                 #(#registrations)*
             }
