@@ -357,6 +357,23 @@ impl Profile {
     }
 }
 
+/// The profile baked into this build with `FERROLITE_PROFILE` at build time (see
+/// `docs/tuning.md`), parsed; `None` when the build has none. Sessions given no profile of
+/// their own use it, after the same [`Profile::check`] as any other. An embedded text that
+/// is not a usable profile (a newer format, a missing field) is an error naming the file it
+/// was built from.
+pub fn builtin() -> Option<Result<Profile>> {
+    let (path, text) = BUILTIN?;
+    Some(Profile::from_yaml(text).map_err(|e| Error::Input(format!("the built-in profile (from {path}): {e}"))))
+}
+
+/// The file `FERROLITE_PROFILE` named at build time and its text (runtime/build.rs).
+#[cfg(ferrolite_builtin_profile)]
+const BUILTIN: Option<(&str, &str)> =
+    Some((env!("FERROLITE_BUILTIN_PROFILE"), include_str!(concat!(env!("OUT_DIR"), "/profile.yaml"))));
+#[cfg(not(ferrolite_builtin_profile))]
+const BUILTIN: Option<(&str, &str)> = None;
+
 /// The kernel-set checksum: FNV-1a (64 bit) over the sorted lines
 /// `id|compile params|run-time params with their candidates` of every declared DSL variant
 /// (see [`KernelRegistry::declared`]), as 16 hex digits. Adding, removing or renaming a

@@ -23,7 +23,8 @@ pub struct SessionOptions {
     pub threads: usize,
     /// A device profile (from `ferrolite tune`) whose picks replace the heuristic. It is
     /// used only if it matches this machine and kernel set; otherwise the session says why
-    /// in [`Session::profile_warning`] and plans with the heuristic.
+    /// in [`Session::profile_warning`] and plans with the heuristic. `None`: the profile
+    /// baked into the build with `FERROLITE_PROFILE` ([`crate::profile::builtin`]), if any.
     pub profile: Option<Arc<Profile>>,
 }
 
@@ -89,10 +90,16 @@ impl Session {
         } else {
             None
         };
-        // A profile measured elsewhere or for other kernels is never applied silently.
-        let (profile, profile_warning) = match options.profile {
+        // A profile measured elsewhere or for other kernels is never applied silently. With
+        // none given, the one baked in at build time (FERROLITE_PROFILE), if any.
+        let given = match options.profile {
+            Some(p) => Some(Ok(p)),
+            None => crate::profile::builtin().map(|parsed| parsed.map(Arc::new)),
+        };
+        let (profile, profile_warning) = match given {
             None => (None, None),
-            Some(p) => match p.check(model.registry()) {
+            Some(Err(e)) => (None, Some(format!("profile not used, planning with the {} heuristic: {e}", select::HEURISTIC))),
+            Some(Ok(p)) => match p.check(model.registry()) {
                 Ok(()) => (Some(p), None),
                 Err(why) => (None, Some(format!("profile not used, planning with the {} heuristic: {why}", select::HEURISTIC))),
             },
