@@ -10,7 +10,7 @@ input (max abs diff relative to onnxruntime's largest value).
 
     python3 scripts/compare_peers.py MODEL_DIR [--models a b] [--threads 1 2] [--rounds 3]
         [--runs 30] [--ferrolite target/release/ferrolite] [--peers ../shared/peers/bench_peers.py]
-        [--json out.json]
+        [--json out.json] [--profile profile.yaml]
 
 Needs python with numpy and onnxruntime (and the peers the script should time).
 """
@@ -28,14 +28,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def ferrolite_bench(exe, model, threads, runs, warmup):
+def ferrolite_bench(exe, model, threads, runs, warmup, profile=None):
+    extra = ["--profile", profile] if profile else []
     out = subprocess.run(
-        [exe, "bench", model, "--threads", str(threads), "--runs", str(runs), "--warmup", str(warmup), "--json"],
+        [exe, "bench", model, "--threads", str(threads), "--runs", str(runs), "--warmup", str(warmup), "--json"] + extra,
         check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def agreement(exe, model, x_path):
+def agreement(exe, model, x_path, profile=None):
     """Max abs diff of Ferrolite's output from onnxruntime's, relative to onnxruntime's
     largest value."""
     import onnxruntime as ort
@@ -43,7 +44,8 @@ def agreement(exe, model, x_path):
     sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     ref = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run([exe, "run", model, "--input", x_path, "--output-dir", d], check=True, capture_output=True)
+        extra = ["--profile", profile] if profile else []
+        subprocess.run([exe, "run", model, "--input", x_path, "--output-dir", d] + extra, check=True, capture_output=True)
         got = np.load(os.path.join(d, "output_0.npy"))
     if got.shape != ref.shape:
         return float("inf")
@@ -63,6 +65,7 @@ def main():
     ap.add_argument("--ferrolite", default=os.path.join(ROOT, "target", "release", "ferrolite"))
     ap.add_argument("--peers", default=os.path.join(ROOT, "..", "shared", "peers", "bench_peers.py"))
     ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--profile", help="a device profile (ferrolite tune) for Ferrolite's runs")
     a = ap.parse_args()
 
     names = a.models or sorted(f[:-5] for f in os.listdir(a.model_dir) if f.endswith(".onnx"))
@@ -83,7 +86,7 @@ def main():
         ours = {}
         for name in names:
             for t in a.threads:
-                ours[(name, t)] = ferrolite_bench(a.ferrolite, os.path.join(a.model_dir, name + ".onnx"), t, a.runs, a.warmup)
+                ours[(name, t)] = ferrolite_bench(a.ferrolite, os.path.join(a.model_dir, name + ".onnx"), t, a.runs, a.warmup, a.profile)
         rounds.append({"peers": peers, "ferrolite": {f"{k[0]}@{k[1]}": v for k, v in ours.items()}})
 
     print()
@@ -92,7 +95,7 @@ def main():
     summary = []
     for name in names:
         x_path = os.path.join(cache, f"{name}.input.npy")
-        agree = agreement(a.ferrolite, os.path.join(a.model_dir, name + ".onnx"), x_path) if os.path.exists(x_path) else None
+        agree = agreement(a.ferrolite, os.path.join(a.model_dir, name + ".onnx"), x_path, a.profile) if os.path.exists(x_path) else None
         for t in a.threads:
             ratios, fer_ms, peer_ms, peer_names = [], [], [], []
             for rd in rounds:

@@ -17,7 +17,13 @@ use crate::load;
 #[derive(clap::Args)]
 pub struct TuneArgs {
     /// The model: a .flm, .onnx or .tflite file, or a zoo network name.
-    model: String,
+    #[arg(required_unless_present = "suite")]
+    model: Option<String>,
+    /// Tune the standard shape suite instead of one model: every distinct convolution of
+    /// the five zoo networks (basic_squeezenet, inception_v3, mobilenet_v1_10_224,
+    /// mobilenet_v2_10_224, resnet_v2_50) at 224x224 (299x299 for inception_v3).
+    #[arg(long, conflicts_with_all = ["model", "remote", "report"])]
+    suite: bool,
     /// Seconds to spend measuring.
     #[arg(long, default_value_t = 60.0)]
     budget: f64,
@@ -65,8 +71,12 @@ pub fn tune(args: TuneArgs) -> Result<(), String> {
     if let Some(template) = &args.remote {
         return tune_remote(&args, template);
     }
+    if args.suite {
+        return tune_suite(&args);
+    }
+    let spec = args.model.clone().ok_or("give a model or --suite")?;
     let shapes = load::parse_input_shapes(&args.input_shapes)?;
-    let model = load::load_model(&args.model, &shapes)?;
+    let model = load::load_model(&spec, &shapes)?;
     let input_shapes: Option<Vec<Vec<usize>>> =
         model.inputs().iter().map(|i| i.shape.iter().map(|d| d.fixed()).collect()).collect();
     let input_shapes = input_shapes.ok_or("the model has symbolic input dims; fix them with --input-shape NAME=DIMS")?;
@@ -75,20 +85,15 @@ pub fn tune(args: TuneArgs) -> Result<(), String> {
         threads: args.threads,
         budget: Duration::from_secs_f64(args.budget),
         opencl: args.opencl,
-        source: load::display_name(&args.model),
+        source: load::display_name(&spec),
         output: Some(args.output.clone()),
     };
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>12} [{bar:24}] {elapsed:>4} {wide_msg}")
-            .map_err(|e| e.to_string())?
-            .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
+    let bar = progress_bar()?;
     let start = std::time::Instant::now();
     let (profile, measured) =
         ferrolite_tuner::tune(&model, &input_shapes, &registry, &options, &bar).map_err(|e| e.to_string())?;
     profile.save(&args.output).map_err(|e| e.to_string())?;
+    write_header(&args.output, &profile)?;
     eprintln!(
         "tuned {measured} layer(s) in {:.1} s (budget {:.0} s); {} entries in {}",
         start.elapsed().as_secs_f64(),
@@ -98,9 +103,75 @@ pub fn tune(args: TuneArgs) -> Result<(), String> {
     );
     if args.report {
         let model = Arc::new(model);
-        print_report(&model, &input_shapes, &profile, &args)?;
+        print_report(&model, &spec, &input_shapes, &profile, &args)?;
     }
     Ok(())
+}
+
+fn progress_bar() -> Result<ProgressBar, String> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:24}] {elapsed:>4} {wide_msg}")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Ok(bar)
+}
+
+/// `--suite`: the distinct convolutions of the zoo networks, tuned into one profile.
+fn tune_suite(args: &TuneArgs) -> Result<(), String> {
+    let mut layers: Vec<ferrolite_tuner::Layer> = Vec::new();
+    for name in ferrolite_converter::zoo::NAMES {
+        let model = load::load_model(name, &[])?;
+        let shapes: Option<Vec<Vec<usize>>> =
+            model.inputs().iter().map(|i| i.shape.iter().map(|d| d.fixed()).collect()).collect();
+        let shapes = shapes.ok_or_else(|| format!("zoo network {name} has symbolic input dims"))?;
+        for l in distinct_layers(&model, &shapes, args.threads).map_err(|e| e.to_string())? {
+            if !layers.iter().any(|x| x.key == l.key) {
+                layers.push(l);
+            }
+        }
+    }
+    let registry = full_registry();
+    let options = TuneOptions {
+        threads: args.threads,
+        budget: Duration::from_secs_f64(args.budget),
+        opencl: args.opencl,
+        source: "suite".into(),
+        output: Some(args.output.clone()),
+    };
+    let start = std::time::Instant::now();
+    let (profile, measured) =
+        ferrolite_tuner::tune_layers(&layers, &registry, &options, &progress_bar()?).map_err(|e| e.to_string())?;
+    profile.save(&args.output).map_err(|e| e.to_string())?;
+    write_header(&args.output, &profile)?;
+    eprintln!(
+        "tuned {measured} of the suite's {} layers in {:.1} s; {} entries in {}",
+        layers.len(),
+        start.elapsed().as_secs_f64(),
+        profile.entries.len(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Prepends a provenance header (YAML comments: the command, the device, the date) to the
+/// saved profile; readers ignore it.
+fn write_header(path: &std::path::Path, profile: &Profile) -> Result<(), String> {
+    let body = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let header = format!(
+        "# Ferrolite device profile (format {}).\n# Tuned by: ferrolite {}\n# On: {} {} ({}), {} cores, at {}\n",
+        profile.format,
+        command.join(" "),
+        profile.device.arch,
+        profile.device.cpu,
+        profile.device.isa.join(", "),
+        profile.device.cores,
+        profile.provenance.tuned
+    );
+    std::fs::write(path, header + &body).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn tune_remote(args: &TuneArgs, template: &str) -> Result<(), String> {
@@ -119,7 +190,7 @@ fn tune_remote(args: &TuneArgs, template: &str) -> Result<(), String> {
     let job = RemoteTune {
         remote: Remote { template: template.to_string(), dir: args.remote_dir.clone(), prefix: args.remote_prefix.clone() },
         binary,
-        model: args.model.clone(),
+        model: args.model.clone().ok_or("--remote needs a model")?,
         output: args.output.clone(),
         args: rest,
     };
@@ -147,7 +218,13 @@ fn seeded_inputs(model: &Model, shapes: &[Vec<usize>]) -> Result<Vec<Tensor>, St
         .collect()
 }
 
-fn print_report(model: &Arc<Model>, input_shapes: &[Vec<usize>], profile: &Profile, args: &TuneArgs) -> Result<(), String> {
+fn print_report(
+    model: &Arc<Model>,
+    spec: &str,
+    input_shapes: &[Vec<usize>],
+    profile: &Profile,
+    args: &TuneArgs,
+) -> Result<(), String> {
     let registry = full_registry();
     let layers = distinct_layers(model, input_shapes, args.threads).map_err(|e| e.to_string())?;
     let bar = ProgressBar::new_spinner();
@@ -169,7 +246,7 @@ fn print_report(model: &Arc<Model>, input_shapes: &[Vec<usize>], profile: &Profi
         .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
 
-    println!("## {} at {} thread(s): picks against an exhaustive search\n", load::display_name(&args.model), args.threads);
+    println!("## {} at {} thread(s): picks against an exhaustive search\n", load::display_name(spec), args.threads);
     println!("| layer | nodes | pick | pick us | exhaustive best | best us | regret | space |");
     println!("|---|---:|---|---:|---|---:|---:|---:|");
     let (mut pick_total, mut best_total) = (0.0, 0.0);
