@@ -106,7 +106,20 @@ pub fn search(
     progress(&format!("{} variants at default parameters", ids.len()));
     let plain: Vec<Config> = ids.iter().map(Config::plain).collect();
     let far = Instant::now() + std::time::Duration::from_secs(3600);
+    let first = Instant::now();
     record(&mut seen, measure(layer, registry, &plain, threads, ROUNDS, deadline.max(Instant::now()).min(far))?);
+    // Rounds for the rest: as many as the layer's share of the budget allows for the
+    // configurations still to come (between 3 and 9), estimated from
+    // the first pass's cost per configuration and round.
+    let per_config = first.elapsed().as_secs_f64() / (plain.len() * ROUNDS) as f64;
+    let to_come: usize = seen
+        .keys()
+        .map(|c| param_space(registry, &c.id).iter().map(|(_, v)| v.len()).sum::<usize>())
+        .take(DESCEND)
+        .sum::<usize>()
+        + DESCEND;
+    let left = deadline.saturating_duration_since(Instant::now()).as_secs_f64();
+    let rounds = ((left / (to_come.max(1) as f64 * per_config.max(1e-6))) as usize).clamp(ROUNDS, 3 * ROUNDS);
 
     // Coordinate descent on the run-time parameters of the best few variants.
     let mut ranked: Vec<&Measured> = seen.values().collect();
@@ -126,7 +139,7 @@ pub fn search(
             progress(&format!("{id}: {name} in {values:?}"));
             let mut group = vec![current.clone()];
             group.extend(values.iter().map(|&v| current.with(&name, v)).filter(|c| *c != current));
-            record(&mut seen, measure(layer, registry, &group, threads, ROUNDS, deadline)?);
+            record(&mut seen, measure(layer, registry, &group, threads, rounds, deadline)?);
         }
     }
 
@@ -141,7 +154,7 @@ pub fn search(
     }
     let measured = if finalists.len() > 1 && Instant::now() < deadline {
         progress("run-off");
-        measure(layer, registry, &finalists, threads, ROUNDS, deadline)?
+        measure(layer, registry, &finalists, threads, rounds, deadline)?
     } else {
         finalists.iter().filter_map(|c| seen.get(c).cloned()).collect()
     };
