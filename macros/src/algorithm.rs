@@ -1,6 +1,12 @@
 //! `#[algorithm(...)]` on an inline module: the declaration of one algorithm of one
 //! operator, expanded into a registry entry (a `KernelFactory`) per variant: every target
 //! listed times every combination of compile-time parameter values.
+//!
+//! Every variant is declared (`KernelRegistry::declare`) in every build; its factory is
+//! registered only where its ISA exists and, in a build pruned with `FERROLITE_PROFILE`,
+//! only if the profile picks it or it is a default-parameter fallback on a kept ISA (the
+//! `cfg`s `ferrolite_pruned`, `ferrolite_keep` and `ferrolite_keep_isa` set by
+//! `kernels/build.rs`).
 
 use std::collections::BTreeMap;
 
