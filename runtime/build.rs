@@ -1,5 +1,6 @@
 //! Bakes a device profile into the runtime: with `FERROLITE_PROFILE=<profile.yaml>` at build
-//! time, the file is copied to `OUT_DIR/profile.yaml`, embedded by
+//! time, the file is copied to `OUT_DIR/profile.yaml` (less each entry's losing candidates,
+//! `others`, which only reports use), embedded by
 //! `ferrolite_runtime::profile::builtin`, and used by sessions given no profile of their own
 //! (`cfg(ferrolite_builtin_profile)`). ferrolite-kernels' build script reads the same
 //! variable to compile only the variants the profile needs; both take a relative path from
@@ -21,8 +22,19 @@ fn main() {
     println!("cargo::rerun-if-changed={}", path.display());
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("FERROLITE_PROFILE={}: cannot read the profile: {e}", path.display()));
+    let mut profile: serde_norway::Value = serde_norway::from_str(&text)
+        .unwrap_or_else(|e| panic!("FERROLITE_PROFILE={}: not a Ferrolite device profile: {e}", path.display()));
+    // Sessions read each entry's key and pick; the candidates that lost (`others`) are for
+    // reports and can be most of the file (a suite profile: 850 KB, 100 KB without them).
+    if let Some(entries) = profile.get_mut("entries").and_then(serde_norway::Value::as_sequence_mut) {
+        for entry in entries.iter_mut().filter_map(serde_norway::Value::as_mapping_mut) {
+            entry.remove("others");
+        }
+    }
+    let compact = serde_norway::to_string(&profile)
+        .unwrap_or_else(|e| panic!("FERROLITE_PROFILE={}: cannot re-serialize the profile: {e}", path.display()));
     let copy = out_dir.join("profile.yaml");
-    std::fs::write(&copy, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", copy.display()));
+    std::fs::write(&copy, compact).unwrap_or_else(|e| panic!("cannot write {}: {e}", copy.display()));
     println!("cargo::rustc-cfg=ferrolite_builtin_profile");
     // Named in the message when the embedded profile turns out not to be usable.
     println!("cargo::rustc-env=FERROLITE_BUILTIN_PROFILE={}", path.display());

@@ -361,10 +361,14 @@ impl Profile {
 /// `docs/tuning.md`), parsed; `None` when the build has none. Sessions given no profile of
 /// their own use it, after the same [`Profile::check`] as any other. An embedded text that
 /// is not a usable profile (a newer format, a missing field) is an error naming the file it
-/// was built from.
+/// was built from. The text is parsed once per process.
 pub fn builtin() -> Option<Result<Profile>> {
-    let (path, text) = BUILTIN?;
-    Some(Profile::from_yaml(text).map_err(|e| Error::Input(format!("the built-in profile (from {path}): {e}"))))
+    static PARSED: std::sync::OnceLock<Option<std::result::Result<Profile, String>>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        let (path, text) = BUILTIN?;
+        Some(Profile::from_yaml(text).map_err(|e| format!("the built-in profile (from {path}): {e}")))
+    });
+    parsed.clone().map(|r| r.map_err(Error::Input))
 }
 
 /// The file `FERROLITE_PROFILE` named at build time and its text (runtime/build.rs).
