@@ -22,18 +22,17 @@ use ferrolite_targets::Simd;
 use crate::epilogue::activate;
 
 /// Rows `[gid * rows_per_item, ...)` of `Y = act(A * B + bias)`: `y` is this work-item's
-/// rows (`oc` values each), `ap` its scratch for one packed `MR x kc` tile of `A`, `a` the
-/// whole `A` (row stride `lda`), `w` the packed weights (`npanels` panels of `k x NR`,
-/// `NR = NV * LANES`, then the bias).
+/// rows (`oc` values each), `a` the whole `A` (row stride `lda`), `w` the packed weights
+/// (`npanels` panels of `k x NR`, `NR = NV * LANES`, then the bias).
 ///
-/// Loop order: `K` block, then a tile of `MR` rows (packed `[k][MR]` once, reused for every
-/// panel), then the panels of `NR` output channels. The innermost loop walks the packed
-/// tile and the weight panel with `chunks_exact`, so it has no bounds checks.
+/// Loop order: `K` block, then a tile of `MR` rows, then the panels of `NR` output
+/// channels. `A` is read in place: each step of the inner loop broadcasts one value of each
+/// of the tile's `MR` rows (rows past the end repeat the last row: computed, never stored)
+/// and loads `NV` vectors of the weight panel, which it walks with `chunks_exact`.
 #[stage]
 pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
     gid: usize,
     y: &mut [f32],
-    ap: &mut [f32],
     a: &[f32],
     w: &[f32],
     lda: usize,
@@ -55,12 +54,9 @@ pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
         let kn = k1 - k0;
         let last = k1 == k;
         for t in (0..rows).step_by(MR) {
-            // Pack the tile; rows past the end repeat the last row (computed, never stored).
+            let mut ao = [0usize; MR];
             for r in 0..MR {
-                let src = (row0 + (t + r).min(rows - 1)) * lda + k0;
-                for (d, v) in (&mut ap[0..kn * MR]).chunks_exact_mut(MR).zip((&a[src..src + kn]).chunks_exact(1)) {
-                    d[r] = v[0];
-                }
+                ao[r] = (row0 + (t + r).min(rows - 1)) * lda + k0;
             }
             for p in 0..npanels {
                 let c0 = p * nr;
@@ -82,17 +78,19 @@ pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
                         }
                     }
                 }
-                for (ac, bc) in (&ap[0..kn * MR]).chunks_exact(MR).zip((&w[wk0..wk0 + kn * nr]).chunks_exact(nr)) {
+                let mut kk = 0;
+                for bc in (&w[wk0..wk0 + kn * nr]).chunks_exact(nr) {
                     let mut b = [V::zero(); NV];
                     for v in 0..NV {
                         b[v] = V::load(&bc[v * V::LANES..]);
                     }
                     for r in 0..MR {
-                        let av = V::splat(ac[r]);
+                        let av = V::splat(a[ao[r] + kk]);
                         for v in 0..NV {
                             acc[r][v] = V::fma(av, b[v], acc[r][v]);
                         }
                     }
+                    kk += 1;
                 }
                 let mut bias = [V::zero(); NV];
                 if last {
@@ -248,20 +246,9 @@ pub mod conv_gemm {
         if s.is_pointwise() { 0 } else { p.CHUNK.min(s.n * s.oh * s.ow) * depth(s) }
     }
 
-    /// Elements of one work-item's packed tile of `A` (`mr` rows).
-    fn tile_len(s: &Conv2dSig, p: &Params, mr: usize) -> usize {
-        mr * p.KC.min(depth(s))
-    }
-
-    /// Work-items of one GEMM launch over at most `rows` rows.
-    fn items(rows: usize, p: &Params) -> usize {
-        rows.div_ceil(p.ROWS)
-    }
-
-    /// Im2Col rows of one chunk, then one packed tile per work-item.
+    /// Im2Col rows of one chunk.
     pub fn workspace(s: &Conv2dSig, p: &Params) -> usize {
-        let rows = if s.is_pointwise() { s.n * s.oh * s.ow } else { p.CHUNK.min(s.n * s.oh * s.ow) };
-        im2col_len(s, p) + items(rows, p) * tile_len(s, p, MR)
+        im2col_len(s, p)
     }
 
     pub fn schedule(s: &Conv2dSig, p: &Params) {
@@ -269,23 +256,19 @@ pub mod conv_gemm {
         let npanels = s.oc.div_ceil(NV * lanes);
         let rows = s.n * s.oh * s.ow;
         let (code, a, b) = (s.act.code, s.act.a, s.act.b);
-        let tile = tile_len(s, p, MR);
         let kc = p.KC.min(k);
         if s.is_pointwise() {
-            let packs = items(rows, p) * tile;
             launch!(
                 gemm_rows::<MR, NV>,
-                outs [y => p.ROWS * s.oc, ws[0..packs] => tile],
+                outs [y => p.ROWS * s.oc],
                 ins [x, w],
                 args [s.ic, k, s.oc, p.ROWS, kc, npanels, code, a, b]
             );
         } else {
             let chunk = p.CHUNK.min(rows);
-            let cols = im2col_len(s, p);
             for r0 in (0..rows).step_by(chunk) {
                 let r1 = (r0 + chunk).min(rows);
                 let len = (r1 - r0) * k;
-                let packs = items(r1 - r0, p) * tile;
                 // Enough pixels per work-item to amortize its dispatch.
                 let pixels = 16;
                 launch!(
@@ -297,7 +280,7 @@ pub mod conv_gemm {
                 );
                 launch!(
                     gemm_rows::<MR, NV>,
-                    outs [y[r0 * s.oc..r1 * s.oc] => p.ROWS * s.oc, ws[cols..cols + packs] => tile],
+                    outs [y[r0 * s.oc..r1 * s.oc] => p.ROWS * s.oc],
                     ins [ws[0..len], w],
                     args [k, k, s.oc, p.ROWS, kc, npanels, code, a, b]
                 );
