@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// timing models: the yardstick for kernel efficiency.
     #[arg(long, conflicts_with = "models")]
     peak: bool,
+    /// Time every step (node) too: median per step over the runs, with the kernel variant
+    /// that ran it, its share of the run and its GFLOP/s; steps sorted by time.
+    #[arg(long)]
+    layers: bool,
 }
 
 /// One timed configuration.
@@ -85,21 +89,35 @@ fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], a
         session.run(&views).map_err(|e| e.to_string())?;
     }
     let mut times = Vec::with_capacity(args.runs);
+    // Per step, its time in every run (only with --layers).
+    let mut step_runs: Vec<Vec<f64>> = Vec::new();
+    let mut step_times = Vec::new();
     let start = Instant::now();
     for _ in 0..args.runs.max(1) {
         let t0 = Instant::now();
-        // The outputs are read where the last kernel wrote them, as an app would.
-        let outputs = session.run_views(&views).map_err(|e| e.to_string())?;
-        std::hint::black_box(outputs.first().map(|o| o.bytes().first()));
+        if args.layers {
+            session.run_timed(&views, &mut step_times).map_err(|e| e.to_string())?;
+            step_runs.resize(step_times.len(), Vec::new());
+            for (runs, t) in step_runs.iter_mut().zip(&step_times) {
+                runs.push(t.as_secs_f64() * 1e3);
+            }
+        } else {
+            // The outputs are read where the last kernel wrote them, as an app would.
+            let outputs = session.run_views(&views).map_err(|e| e.to_string())?;
+            std::hint::black_box(outputs.first().map(|o| o.bytes().first()));
+        }
         times.push(t0.elapsed().as_secs_f64() * 1e3);
         if start.elapsed().as_secs_f64() > args.max_seconds && times.len() >= 3 {
             break;
         }
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
+    let (median, sorted) = median_sorted(&times);
+    if args.layers {
+        let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
+        let plan = session.plan_for(&shapes).map_err(|e| e.to_string())?;
+        print_layers(model, &plan, &step_runs, median, name, threads, args.json);
+    }
     let n = sorted.len();
-    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
     Ok(Timing {
         model: name.to_string(),
         threads,
@@ -109,6 +127,74 @@ fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], a
         mean_ms: sorted.iter().sum::<f64>() / n as f64,
         max_ms: sorted[n - 1],
     })
+}
+
+/// The median of `values` and the values sorted.
+fn median_sorted(values: &[f64]) -> (f64, Vec<f64>) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    (median, sorted)
+}
+
+/// `--layers`: per step, the median time over the runs, slowest first.
+fn print_layers(
+    model: &Model,
+    plan: &ferrolite_runtime::plan::Plan,
+    step_runs: &[Vec<f64>],
+    run_median: f64,
+    name: &str,
+    threads: usize,
+    json: bool,
+) {
+    let graph = model.graph();
+    let mut rows: Vec<(usize, f64)> = step_runs.iter().enumerate().map(|(i, r)| (i, median_sorted(r).0)).collect();
+    let steps_total: f64 = rows.iter().map(|r| r.1).sum();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let params = |p: &[(String, usize)]| p.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(" ");
+    if !json {
+        println!(
+            "\n{name} at {threads} thread(s): run median {run_median:.3} ms, sum of step medians {steps_total:.3} ms"
+        );
+        println!("| # | node | op | output | kernel | params | ms | % | GFLOP/s |");
+        println!("|---:|---|---|---|---|---|---:|---:|---:|");
+    }
+    for (i, ms) in rows {
+        let Some(step) = plan.steps().get(i) else { continue };
+        let macs = graph.node_macs(step.node).unwrap_or(0);
+        let gflops = if macs > 0 && ms > 0.0 { 2.0 * macs as f64 / (ms * 1e6) } else { 0.0 };
+        if json {
+            let line = serde_json::json!({
+                "model": name,
+                "threads": threads,
+                "step": i,
+                "node": step.name,
+                "op": step.op,
+                "output_shape": step.output_shape,
+                "kernel": step.kernel,
+                "params": step.params.iter().map(|(n, v)| (n.clone(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+                "median_ms": (ms * 1e4).round() / 1e4,
+                "macs": macs,
+            });
+            println!("{line}");
+        } else {
+            let share = if steps_total > 0.0 { 100.0 * ms / steps_total } else { 0.0 };
+            let gf = if gflops > 0.0 { format!("{gflops:.1}") } else { String::new() };
+            println!(
+                "| {i} | {} | {} | {:?} | {} | {} | {ms:.4} | {share:.1} | {gf} |",
+                step.name,
+                step.op,
+                step.output_shape,
+                step.kernel,
+                params(&step.params)
+            );
+        }
+    }
 }
 
 fn json_line(t: &Timing, warmup: usize) -> String {

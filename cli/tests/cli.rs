@@ -126,6 +126,39 @@ fn bench_json_has_the_stable_fields() {
 }
 
 #[test]
+fn bench_layers_times_every_step_with_its_kernel() {
+    let model = root().join(FACE).join("model.tflite");
+    let m = model.to_str().unwrap();
+    let o = ferrolite(&["bench", m, "--threads", "1", "--runs", "3", "--warmup", "1", "--layers", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let values: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (steps, runs): (Vec<_>, Vec<_>) = values.iter().partition(|v| v.get("step").is_some());
+    assert_eq!(runs.len(), 1, "{text}");
+    // The same steps, with the same kernels, as `ferrolite plan` shows.
+    let p = ferrolite(&["plan", m, "--json"]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    let planned: Vec<serde_json::Value> = stdout(&p).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(steps.len(), planned.len(), "{text}");
+    let mut seen = vec![false; planned.len()];
+    let mut total = 0.0;
+    for s in &steps {
+        let i = s["step"].as_u64().unwrap() as usize;
+        assert!(!seen[i], "step {i} twice");
+        seen[i] = true;
+        assert_eq!(s["kernel"], planned[i]["kernel"], "{s}");
+        assert_eq!(s["node"], planned[i]["node"], "{s}");
+        let ms = s["median_ms"].as_f64().unwrap();
+        assert!(ms >= 0.0, "{s}");
+        total += ms;
+    }
+    // Slowest first; the steps account for (most of) a run and never more than the slowest run.
+    let times: Vec<f64> = steps.iter().map(|s| s["median_ms"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    assert!(total > 0.0 && total <= runs[0]["max_ms"].as_f64().unwrap() * 1.5, "{total} vs {}", runs[0]);
+}
+
+#[test]
 fn bench_table_by_default() {
     let model = root().join(FACE).join("model.tflite");
     let o = ferrolite(&["bench", model.to_str().unwrap(), "--threads", "1", "--runs", "2", "--warmup", "1"]);

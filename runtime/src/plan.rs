@@ -367,7 +367,8 @@ impl Plan {
 
     /// Runs the plan. `inputs` must match [`Plan::input_shapes`] and the model's input
     /// dtypes (the session checks). `arena` and `workspace` must hold at least
-    /// [`Plan::arena_bytes`] and [`Plan::workspace_bytes`] bytes.
+    /// [`Plan::arena_bytes`] and [`Plan::workspace_bytes`] bytes. With `step_times`, the
+    /// wall time of each step is written to it (one entry per [`Plan::steps`]).
     pub(crate) fn execute(
         &self,
         g: &Graph,
@@ -375,6 +376,7 @@ impl Plan {
         arena: &mut [u8],
         workspace: &mut [u8],
         par: &Parallel<'_>,
+        mut step_times: Option<&mut [std::time::Duration]>,
     ) -> Result<()> {
         if arena.len() < self.arena_bytes || workspace.len() < self.workspace_bytes {
             return Err(Error::Input("arena or workspace smaller than the plan needs".into()));
@@ -395,7 +397,8 @@ impl Plan {
             }
         }
         let base = arena.as_mut_ptr();
-        for step in &self.steps {
+        for (s, step) in self.steps.iter().enumerate() {
+            let started = step_times.is_some().then(std::time::Instant::now);
             let node = &g.nodes[step.node];
             let mut in_views: Vec<Option<TensorView<'_>>> = Vec::with_capacity(node.inputs.len());
             for t in &node.inputs {
@@ -447,6 +450,11 @@ impl Plan {
                     Error::Node { .. } => e,
                     other => Error::node(g.node_label(step.node), other.to_string()),
                 })?;
+            if let (Some(times), Some(t0)) = (step_times.as_deref_mut(), started) {
+                if let Some(slot) = times.get_mut(s) {
+                    *slot = t0.elapsed();
+                }
+            }
         }
         Ok(())
     }

@@ -183,19 +183,42 @@ impl Session {
     /// Runs the model on `inputs` (in the model's input order) and runs `f` on the plan and
     /// the arena holding the results.
     fn execute<R>(&mut self, inputs: &[TensorView<'_>], f: impl FnOnce(&Plan, &[u8]) -> Result<R>) -> Result<R> {
+        self.execute_timed(inputs, None, f)
+    }
+
+    /// [`Session::execute`], writing each step's wall time to `step_times` when given.
+    fn execute_timed<R>(
+        &mut self,
+        inputs: &[TensorView<'_>],
+        step_times: Option<&mut Vec<std::time::Duration>>,
+        f: impl FnOnce(&Plan, &[u8]) -> Result<R>,
+    ) -> Result<R> {
         let shapes = self.check_inputs(inputs)?;
         let plan = self.plan_for(&shapes)?;
+        let times = step_times.map(|t| {
+            t.clear();
+            t.resize(plan.steps().len(), std::time::Duration::ZERO);
+            t.as_mut_slice()
+        });
         let graph = self.model.graph();
         let arena = self.arena.as_mut_slice();
         let workspace = self.workspace.as_mut_slice();
         match &self.pool {
             Some(pool) => {
                 let par = Parallel::new(pool);
-                pool.install(|| plan.execute(graph, inputs, arena, workspace, &par))?;
+                pool.install(|| plan.execute(graph, inputs, arena, workspace, &par, times))?;
             }
-            None => plan.execute(graph, inputs, arena, workspace, &Parallel::SERIAL)?,
+            None => plan.execute(graph, inputs, arena, workspace, &Parallel::SERIAL, times)?,
         }
         f(&plan, self.arena.as_slice())
+    }
+
+    /// Runs the model like [`Session::run_views`] but reads nothing back, and writes the
+    /// wall time of every step into `step_times` (one entry per step of the plan for these
+    /// input shapes, in [`Plan::steps`] order): where a run's time goes, for `ferrolite bench
+    /// --layers`. Timing costs two clock reads per step.
+    pub fn run_timed(&mut self, inputs: &[TensorView<'_>], step_times: &mut Vec<std::time::Duration>) -> Result<()> {
+        self.execute_timed(inputs, Some(step_times), |_, _| Ok(()))
     }
 
     /// Runs the model and returns its outputs in the model's output order.
