@@ -20,13 +20,15 @@ use ferrolite_macros::{algorithm, stage};
 use ferrolite_targets::Simd;
 
 use crate::epilogue::activate;
+use crate::sig::Conv2dSig;
 
 /// Rows `[gid * rows_per_item, ...)` of `Y = act(A * B + bias)`: `y` is this work-item's
 /// rows (`oc` values each), `a` the whole `A` (row stride `lda`), `w` the packed weights
 /// (`npanels` panels of `k x NR`, `NR = NV * LANES`, then the bias).
 ///
-/// Loop order: `K` block, then a tile of `MR` rows, then the panels of `NR` output
-/// channels. `A` is read in place: each step of the inner loop broadcasts one value of each
+/// Loop order: a panel of `NR` output channels, then a `K` block of it (`kc x NR` weights,
+/// which stay in L1), then the tiles of `MR` rows (the work-item's rows of `A` in that block
+/// stay in L2). `A` is read in place: each step of the inner loop broadcasts one value of each
 /// of the tile's `MR` rows (rows past the end repeat the last row: computed, never stored)
 /// and loads `NV` vectors of the weight panel, which it walks with `chunks_exact`.
 #[stage]
@@ -49,19 +51,19 @@ pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
     let row0 = gid * rows_per_item;
     let nr = NV * V::LANES;
     let bias_off = npanels * k * nr;
-    for k0 in (0..k).step_by(kc) {
-        let k1 = (k0 + kc).min(k);
-        let kn = k1 - k0;
-        let last = k1 == k;
-        for t in (0..rows).step_by(MR) {
-            let mut ao = [0usize; MR];
-            for r in 0..MR {
-                ao[r] = (row0 + (t + r).min(rows - 1)) * lda + k0;
-            }
-            for p in 0..npanels {
-                let c0 = p * nr;
-                let cn = (oc - c0).min(nr);
-                let wk0 = (p * k + k0) * nr;
+    for p in 0..npanels {
+        let c0 = p * nr;
+        let cn = (oc - c0).min(nr);
+        for k0 in (0..k).step_by(kc) {
+            let k1 = (k0 + kc).min(k);
+            let kn = k1 - k0;
+            let last = k1 == k;
+            let wk0 = (p * k + k0) * nr;
+            for t in (0..rows).step_by(MR) {
+                let mut ao = [0usize; MR];
+                for r in 0..MR {
+                    ao[r] = (row0 + (t + r).min(rows - 1)) * lda + k0;
+                }
                 let mut acc = [[V::zero(); NV]; MR];
                 if k0 > 0 {
                     for r in 0..MR {
@@ -179,6 +181,40 @@ pub fn im2col<V: Simd>(
     }
 }
 
+/// Packs OHWI weights (`[oc, kh, kw, ic / groups]`, node input 1) and the bias (input 2)
+/// in panels of `nr` output channels of one group: group `g`'s `ceil(ocg / nr)` panels, each
+/// `[kh * kw * icg][nr]` (so the `(ky, kx, c)` depth of a panel row is contiguous), then one
+/// bias row of `nr` values per panel; channels past a group's last are zero. With one group
+/// this is the GEMM's `[panel][k][nr]` layout with the bias at `panels * k * nr + oc`.
+pub fn pack_panels(s: &Conv2dSig, consts: &[Option<&[f32]>], nr: usize) -> Vec<f32> {
+    let (icg, ocg) = (s.icg(), s.ocg());
+    let k = s.kernel[0] * s.kernel[1] * icg;
+    let npg = ocg.div_ceil(nr);
+    let panels = s.groups * npg;
+    let mut packed = vec![0f32; panels * k * nr + panels * nr];
+    let panel_of = |o: usize| {
+        let (g, j) = (o / ocg, o % ocg);
+        (g * npg + j / nr, j % nr)
+    };
+    if let Some(Some(w)) = consts.get(1) {
+        // OHWI: output channel o's row of k values is contiguous.
+        for (o, row) in w.chunks_exact(k).enumerate().take(s.oc) {
+            let (p, lane) = panel_of(o);
+            for (kk, v) in row.iter().enumerate() {
+                packed[(p * k + kk) * nr + lane] = *v;
+            }
+        }
+    }
+    if let Some(Some(b)) = consts.get(2) {
+        let off = panels * k * nr;
+        for (o, v) in b.iter().enumerate().take(s.oc) {
+            let (p, lane) = panel_of(o);
+            packed[off + p * nr + lane] = *v;
+        }
+    }
+    packed
+}
+
 /// Dense convolution (one group) as Im2Col + GEMM; 1x1 stride-1 unpadded ones as a plain
 /// GEMM on the input.
 #[algorithm(
@@ -221,24 +257,7 @@ pub mod conv_gemm {
     /// Weights as `[panel][k][NR]` panels (`NR = NV * lanes`), then the bias, zero-padded
     /// to whole panels.
     pub fn prepack(s: &Conv2dSig, consts: &[Option<&[f32]>], lanes: usize) -> Vec<f32> {
-        let k = depth(s);
-        let nr = NV * lanes;
-        let npanels = s.oc.div_ceil(nr);
-        let mut packed = vec![0f32; npanels * k * nr + npanels * nr];
-        if let Some(Some(w)) = consts.get(1) {
-            // OHWI: output channel o's row of K values is contiguous.
-            for (o, row) in w.chunks_exact(k).enumerate().take(s.oc) {
-                let (p, lane) = (o / nr, o % nr);
-                for (kk, v) in row.iter().enumerate() {
-                    packed[(p * k + kk) * nr + lane] = *v;
-                }
-            }
-        }
-        if let Some(Some(b)) = consts.get(2) {
-            let off = npanels * k * nr;
-            packed[off..off + s.oc].copy_from_slice(&b[..s.oc]);
-        }
-        packed
+        pack_panels(s, consts, NV * lanes)
     }
 
     /// Im2Col rows of one chunk (none for a pointwise convolution).

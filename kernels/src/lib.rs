@@ -3,10 +3,12 @@
 //! Operators written once in the kernel DSL (`ferrolite-macros`).
 #![warn(missing_docs)]
 
+pub mod conv_direct;
 pub mod conv_gemm;
 pub mod depthwise;
 pub mod eltwise;
 pub mod epilogue;
+pub mod fc;
 pub mod pool;
 pub mod probe;
 pub mod sig;
@@ -18,12 +20,14 @@ use ferrolite_dsl::kernel::KernelRegistry;
 
 /// Registers every DSL kernel variant this build contains.
 pub fn register(registry: &mut KernelRegistry) {
+    conv_direct::conv_direct::register(registry);
     conv_gemm::conv_gemm::register(registry);
     depthwise::depthwise::register(registry);
     pool::pool2d_direct::register(registry);
     pool::global_pool_direct::register(registry);
     eltwise::activation::register(registry);
     eltwise::binary_direct::register(registry);
+    fc::fully_connected::register(registry);
     softmax::softmax_lastaxis::register(registry);
     winograd::winograd::register(registry);
 }

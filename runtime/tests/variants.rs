@@ -375,6 +375,62 @@ fn softmax_cases() -> Vec<Case> {
         .collect()
 }
 
+/// Gemm: one row and several (fewer than a register tile, odd counts), depths that are not
+/// multiples of 4 or of a vector, column counts with tails, `B` stored either way, `C` absent,
+/// per column or one value, `alpha` and `beta`, a fused activation; a transposed `A` and a
+/// full-matrix `C` (left to the reference).
+fn gemm_cases() -> Vec<Case> {
+    use ferrolite_runtime::ir::Gemm;
+    struct G {
+        m: usize,
+        k: usize,
+        n: usize,
+        trans_a: bool,
+        trans_b: bool,
+        c: Option<Vec<usize>>,
+        alpha: f32,
+        beta: f32,
+        act: Activation,
+    }
+    let g = |m, k, n| G { m, k, n, trans_a: false, trans_b: true, c: Some(vec![n]), alpha: 1.0, beta: 1.0, act: Activation::None };
+    let list = [
+        g(1, 1280, 1000),
+        g(1, 37, 19),
+        G { trans_b: false, act: Activation::Relu, ..g(1, 64, 33) },
+        G { c: None, ..g(1, 5, 64) },
+        G { c: Some(vec![1]), alpha: 0.5, beta: -2.0, ..g(1, 100, 70) },
+        G { c: Some(vec![1, 17]), ..g(3, 45, 17) },
+        G { trans_b: false, act: Activation::Relu6, ..g(7, 130, 50) },
+        G { alpha: 2.0, beta: 0.0, ..g(50, 23, 129) },
+        g(2, 1024, 8),
+        G { trans_a: true, ..g(4, 9, 12) },
+        G { c: Some(vec![5, 12]), ..g(5, 9, 12) },
+    ];
+    list.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut graph = Graph::default();
+            let a_shape = if c.trans_a { [c.k, c.m] } else { [c.m, c.k] };
+            let x = input(&mut graph, "a", &a_shape);
+            let b_shape = if c.trans_b { [c.n, c.k] } else { [c.k, c.n] };
+            let scale = 1.0 / (c.k as f32).sqrt();
+            let b_vals: Vec<f32> = values(c.k * c.n, 8100 + i as u64).into_iter().map(|v| v * scale).collect();
+            let b = graph.add_const_f32("b", &b_shape, &b_vals);
+            let cid = c.c.as_ref().map(|shape| graph.add_const_f32("c", shape, &values(shape.iter().product(), 8200 + i as u64)));
+            let y = graph.add_value("y", DType::F32);
+            let op = Op::Gemm(Gemm { alpha: c.alpha, beta: c.beta, trans_a: c.trans_a, trans_b: c.trans_b, activation: c.act });
+            graph.add_node("gemm", op, vec![Some(x), Some(b), cid], vec![y]);
+            graph.outputs.push(y);
+            let a = Tensor::from_slice(&a_shape, &values(c.m * c.k, 8000 + i as u64)).unwrap();
+            Case {
+                name: format!("gemm {}x{}x{} trans_a {} trans_b {} c {:?} {}", c.m, c.k, c.n, c.trans_a, c.trans_b, c.c, c.act.name()),
+                graph,
+                inputs: vec![a],
+            }
+        })
+        .collect()
+}
+
 /// Test cases of an operator, by the lower-case name variant ids use.
 fn cases_for(op: &str) -> Vec<Case> {
     match op {
@@ -384,6 +440,7 @@ fn cases_for(op: &str) -> Vec<Case> {
         "globalpool" => global_pool_cases(),
         "binary" => binary_cases(),
         "softmax" => softmax_cases(),
+        "gemm" => gemm_cases(),
         _ => Vec::new(),
     }
 }
