@@ -81,7 +81,21 @@ struct RunArgs {
     profile: Option<PathBuf>,
 }
 
+/// Lets a closed stdout end the process quietly, as it does other Unix tools
+/// (`ferrolite plan model | head`), instead of a panic in `println!`: Rust starts programs
+/// with SIGPIPE ignored, so every write to a closed pipe would fail.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with `SIG_DFL` only restores the default disposition of one signal;
+    // it is called once at start-up, before any other thread exists, and installs no handler
+    // code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => convert(args),

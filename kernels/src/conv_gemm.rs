@@ -224,17 +224,21 @@ pub fn pack_panels(s: &Conv2dSig, consts: &[Option<&[f32]>], nr: usize) -> Vec<f
     targets(scalar, avx2, avx512f, neon, opencl),
     priority = 20,
     applies(groups = 1),
+    // Register tiles `[MR, NV]`: tall and narrow ones for few output channels, wide ones for
+    // many; `MR * NV` accumulators plus `NV + 1` operands fit 32 vector registers (AVX-512,
+    // NEON; AVX2 has 16, so the tuner finds its wider tiles slow).
+    combos([6, 1], [12, 1], [4, 2], [6, 2], [8, 2], [4, 3], [8, 3]),
 )]
 pub mod conv_gemm {
     use super::*;
     use crate::sig::Conv2dSig;
 
     /// Output pixels per register tile.
-    #[param(compile, values = [4, 6, 8], id = "mr{}")]
+    #[param(compile, values = [4, 6, 8, 12], id = "mr{}")]
     const MR: usize = 6;
 
     /// Vectors of output channels per register tile.
-    #[param(compile, values = [2, 3], id = "nv{}")]
+    #[param(compile, values = [1, 2, 3], id = "nv{}")]
     const NV: usize = 2;
 
     /// Output pixels per work-item (the unit of the thread split).

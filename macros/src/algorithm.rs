@@ -31,6 +31,9 @@ pub struct AlgorithmAttr {
     targets: Vec<Ident>,
     priority: Option<LitInt>,
     applies: Vec<(Ident, Expr)>,
+    /// `combos([a, b], ...)`: the compile-parameter combinations to generate (in the order
+    /// the parameters are declared), instead of every combination.
+    combos: Option<(Span, Vec<(Span, Vec<usize>)>)>,
     span: Span,
 }
 
@@ -44,6 +47,7 @@ impl Parse for AlgorithmAttr {
             targets: Vec::new(),
             priority: None,
             applies: Vec::new(),
+            combos: None,
             span: Span::call_site(),
         };
         let mut errors: Vec<syn::Error> = Vec::new();
@@ -101,10 +105,31 @@ impl Parse for AlgorithmAttr {
                         }
                     }
                 }
+                "combos" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let mut list = Vec::new();
+                    while !content.is_empty() {
+                        let inner;
+                        let bracket = syn::bracketed!(inner in content);
+                        let values = Punctuated::<LitInt, Token![,]>::parse_terminated(&inner)?
+                            .iter()
+                            .map(|l| l.base10_parse::<usize>())
+                            .collect::<syn::Result<Vec<_>>>()?;
+                        list.push((bracket.span.join(), values));
+                        if !content.is_empty() {
+                            content.parse::<Token![,]>()?;
+                        }
+                    }
+                    if list.is_empty() {
+                        errors.push(syn::Error::new_spanned(&key, "`combos(...)` lists at least one combination, e.g. `combos([6, 2], [12, 1])`"));
+                    }
+                    a.combos = Some((key.span(), list));
+                }
                 other => {
                     return Err(syn::Error::new_spanned(
                         &key,
-                        format!("unknown option `{other}`; options: op, sig, name, targets(...), priority, applies(...), debug"),
+                        format!("unknown option `{other}`; options: op, sig, name, targets(...), priority, applies(...), combos(...), debug"),
                     ));
                 }
             }
@@ -397,6 +422,55 @@ impl VisitMut for Launches {
     }
 }
 
+/// The combinations of compile-time parameter values to generate variants for: every
+/// combination, or the ones `combos(...)` lists, checked against the parameters (one value
+/// per parameter, each one of its `values`, no combination twice, the defaults included).
+fn compile_combos(attr: &AlgorithmAttr, compile: &[&Param]) -> Result<Vec<Vec<usize>>, Vec<syn::Error>> {
+    let Some((key_span, listed)) = &attr.combos else {
+        let mut all: Vec<Vec<usize>> = vec![Vec::new()];
+        for p in compile {
+            all = all.into_iter().flat_map(|c| p.values.iter().map(move |v| [c.clone(), vec![*v]].concat())).collect();
+        }
+        return Ok(all);
+    };
+    let names: Vec<String> = compile.iter().map(|p| p.name.to_string()).collect();
+    let mut errors = Vec::new();
+    if compile.is_empty() {
+        errors.push(syn::Error::new(*key_span, "`combos(...)` needs compile-time parameters (`#[param(compile, ...)]`) to combine"));
+        return Err(errors);
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (span, combo) in listed {
+        if combo.len() != compile.len() {
+            errors.push(syn::Error::new(
+                *span,
+                format!("a combination has one value per compile-time parameter, in order: [{}]", names.join(", ")),
+            ));
+            continue;
+        }
+        let mut ok = true;
+        for (p, v) in compile.iter().zip(combo) {
+            if !p.values.contains(v) {
+                errors.push(syn::Error::new(*span, format!("{v} is not one of the values of `{}`: {:?}", p.name, p.values)));
+                ok = false;
+            }
+        }
+        if ok && out.contains(combo) {
+            errors.push(syn::Error::new(*span, format!("the combination {combo:?} is listed twice")));
+        } else if ok {
+            out.push(combo.clone());
+        }
+    }
+    let defaults: Vec<usize> = compile.iter().map(|p| p.default).collect();
+    if errors.is_empty() && !out.contains(&defaults) {
+        errors.push(syn::Error::new(
+            *key_span,
+            format!("`combos(...)` must include the defaults {defaults:?} of [{}]: they are the fallback variant", names.join(", ")),
+        ));
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
 /// Adds `<const P: usize, ...>` for the compile-time parameters to a host function.
 fn add_const_generics(f: &mut ItemFn, consts: &[&Param]) {
     for p in consts {
@@ -554,11 +628,12 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
         .map(|(f, v)| quote_spanned!(f.span()=> (s.#f == #v)))
         .collect();
 
-    // Variants: every compile-parameter combination times every CPU target.
-    let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
-    for p in &compile {
-        combos = combos.into_iter().flat_map(|c| p.values.iter().map(move |v| { let mut c = c.clone(); c.push(*v); c })).collect();
-    }
+    // Variants: every compile-parameter combination (or those `combos(...)` lists) times
+    // every target.
+    let combos = match compile_combos(&attr, &compile) {
+        Ok(c) => c,
+        Err(errors) => return combine(errors),
+    };
     let op_lower = op.to_string().to_lowercase();
     let name_s = alg_name.value();
     let priority = attr.priority.clone().unwrap_or_else(|| LitInt::new("0", Span::call_site()));
