@@ -175,7 +175,7 @@ pub mod conv_direct {
 
     /// Output pixels per register tile (along a row).
     #[param(compile, values = [4, 6, 8], id = "mr{}")]
-    const MR: usize = 6;
+    const MR: usize = 4;
 
     /// Vectors of output channels per register tile.
     #[param(compile, values = [1, 2], id = "nv{}")]

@@ -235,7 +235,7 @@ pub mod conv_gemm {
 
     /// Output pixels per register tile.
     #[param(compile, values = [4, 6, 8, 12], id = "mr{}")]
-    const MR: usize = 6;
+    const MR: usize = 4;
 
     /// Vectors of output channels per register tile.
     #[param(compile, values = [1, 2, 3], id = "nv{}")]
