@@ -213,32 +213,31 @@ impl<'a> KernelIo<'a, '_> {
 
 /// The parallel context of a run: the session's thread pool.
 ///
-/// Kernels split their work into independent tasks; the session runs every kernel inside
-/// its pool, so tasks land on the session's threads.
+/// Kernels split their work into independent tasks; the calling thread and the pool's
+/// workers run them (see [`crate::pool`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Parallel<'p> {
-    pool: Option<&'p rayon::ThreadPool>,
+    pool: Option<&'p crate::pool::ThreadPool>,
 }
 
 impl<'p> Parallel<'p> {
     /// Runs on the calling thread only.
     pub const SERIAL: Parallel<'static> = Parallel { pool: None };
 
-    /// Tasks go to `pool`.
-    pub fn new(pool: &'p rayon::ThreadPool) -> Self {
+    /// Tasks go to `pool` (and the calling thread).
+    pub fn new(pool: &'p crate::pool::ThreadPool) -> Self {
         Parallel { pool: Some(pool) }
     }
 
     /// Number of threads tasks may run on.
     pub fn threads(&self) -> usize {
-        self.pool.map_or(1, |p| p.current_num_threads())
+        self.pool.map_or(1, |p| p.threads())
     }
 
     /// Calls `f(i)` for every `i` in `0..n`, spread over the threads.
     pub fn for_each(&self, n: usize, f: impl Fn(usize) + Sync + Send) {
-        use rayon::prelude::*;
         match self.pool {
-            Some(pool) if n > 1 && pool.current_num_threads() > 1 => pool.install(|| (0..n).into_par_iter().for_each(f)),
+            Some(pool) if n > 1 && pool.threads() > 1 => pool.run(n, &f),
             _ => (0..n).for_each(f),
         }
     }
@@ -246,11 +245,13 @@ impl<'p> Parallel<'p> {
     /// Splits `data` into chunks of `chunk` elements (the last may be shorter) and calls
     /// `f(chunk_index, chunk)` for each, spread over the threads.
     pub fn for_each_chunk_mut<T: Send>(&self, data: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-        use rayon::prelude::*;
         let chunk = chunk.max(1);
         match self.pool {
-            Some(pool) if data.len() > chunk && pool.current_num_threads() > 1 => {
-                pool.install(|| data.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c)))
+            Some(pool) if data.len() > chunk && pool.threads() > 1 => {
+                let chunks = DisjointChunks::new(data, chunk);
+                // SAFETY: `pool.run` calls the closure once per index in `0..count`, so each
+                // chunk (disjoint by construction) is borrowed mutably exactly once.
+                pool.run(chunks.count, &|i| f(i, unsafe { chunks.get(i) }));
             }
             _ => data.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c)),
         }
@@ -269,14 +270,52 @@ impl Parallel<'_> {
         chunk_b: usize,
         f: impl Fn(usize, &mut [T], &mut [U]) + Sync + Send,
     ) {
-        use rayon::prelude::*;
         let (ca, cb) = (chunk_a.max(1), chunk_b.max(1));
         match self.pool {
-            Some(pool) if a.len() > ca && pool.current_num_threads() > 1 => pool.install(|| {
-                a.par_chunks_mut(ca).zip(b.par_chunks_mut(cb)).enumerate().for_each(|(i, (x, y))| f(i, x, y))
-            }),
+            Some(pool) if a.len() > ca && pool.threads() > 1 => {
+                let (xa, xb) = (DisjointChunks::new(a, ca), DisjointChunks::new(b, cb));
+                let n = xa.count.min(xb.count);
+                // SAFETY: each index in `0..n` is visited exactly once, and chunk `i` of
+                // each slice is disjoint from every other chunk of it.
+                pool.run(n, &|i| f(i, unsafe { xa.get(i) }, unsafe { xb.get(i) }));
+            }
             _ => a.chunks_mut(ca).zip(b.chunks_mut(cb)).enumerate().for_each(|(i, (x, y))| f(i, x, y)),
         }
+    }
+}
+
+/// A mutable slice seen as `count` disjoint chunks that threads borrow by index.
+struct DisjointChunks<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    chunk: usize,
+    count: usize,
+    _slice: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the chunks handed out are disjoint parts of a `&mut [T]` with `T: Send`, so
+// sending or sharing the view lets threads own separate parts, as `chunks_mut` would.
+unsafe impl<T: Send> Sync for DisjointChunks<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for DisjointChunks<'_, T> {}
+
+impl<'a, T> DisjointChunks<'a, T> {
+    fn new(data: &'a mut [T], chunk: usize) -> Self {
+        let chunk = chunk.max(1);
+        DisjointChunks { ptr: data.as_mut_ptr(), len: data.len(), chunk, count: data.len().div_ceil(chunk), _slice: std::marker::PhantomData }
+    }
+
+    /// Chunk `i` (`[i * chunk, min((i + 1) * chunk, len))`).
+    ///
+    /// # Safety
+    /// `i < count`, and no other live borrow of chunk `i` exists (each index is used once).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self, i: usize) -> &'a mut [T] {
+        let start = i * self.chunk;
+        let end = (start + self.chunk).min(self.len);
+        // SAFETY: `start <= end <= len` for `i < count`, so the range lies in the slice; the
+        // caller guarantees it is borrowed once, and chunks of distinct indices are disjoint.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), end - start) }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ir;
 pub mod kernel;
 pub mod launch;
 pub mod opencl;
+pub mod pool;
 pub mod tensor;
 pub mod variant;
 

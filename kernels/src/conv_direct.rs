@@ -198,12 +198,13 @@ pub mod conv_direct {
     pub fn schedule(s: &Conv2dSig, p: &Params) {
         let (lo, hi) = interior(s.ow, s.iw, s.pad[1], s.kernel[1], s.stride[1], s.dilation[1]);
         let (code, a, b) = (s.act.code, s.act.a, s.act.b);
+        let rows = crate::split::balanced_chunk(s.n * s.oh, 1, p.ROWS, threads);
         launch!(
             direct_rows::<MR, NV>,
-            outs [y => p.ROWS * s.ow * s.oc],
+            outs [y => rows * s.ow * s.oc],
             ins [x, w],
             args [s.oh, s.ow, s.ih, s.iw, s.ic, s.oc, s.groups, s.kernel[0], s.kernel[1], s.stride[0], s.stride[1],
-                  s.dilation[0], s.dilation[1], s.pad[0], s.pad[1], lo, hi, p.ROWS, code, a, b]
+                  s.dilation[0], s.dilation[1], s.pad[0], s.pad[1], lo, hi, rows, code, a, b]
         );
     }
 }

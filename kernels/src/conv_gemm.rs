@@ -281,11 +281,12 @@ pub mod conv_gemm {
         let (code, a, b) = (s.act.code, s.act.a, s.act.b);
         let kc = p.KC.min(k);
         if s.is_pointwise() {
+            let per_item = crate::split::balanced_chunk(rows, MR, p.ROWS, threads);
             launch!(
                 gemm_rows::<MR, NV>,
-                outs [y => p.ROWS * s.oc],
+                outs [y => per_item * s.oc],
                 ins [x, w],
-                args [s.ic, k, s.oc, p.ROWS, kc, npanels, code, a, b]
+                args [s.ic, k, s.oc, per_item, kc, npanels, code, a, b]
             );
         } else {
             let chunk = p.CHUNK.min(rows);
@@ -301,11 +302,12 @@ pub mod conv_gemm {
                     args [r0, pixels, s.ih, s.iw, s.ic, s.oh, s.ow, s.kernel[0], s.kernel[1], s.stride[0], s.stride[1],
                           s.dilation[0], s.dilation[1], s.pad[0], s.pad[1]]
                 );
+                let per_item = crate::split::balanced_chunk(r1 - r0, MR, p.ROWS, threads);
                 launch!(
                     gemm_rows::<MR, NV>,
-                    outs [y[r0 * s.oc..r1 * s.oc] => p.ROWS * s.oc],
+                    outs [y[r0 * s.oc..r1 * s.oc] => per_item * s.oc],
                     ins [ws[0..len], w],
-                    args [k, k, s.oc, p.ROWS, kc, npanels, code, a, b]
+                    args [k, k, s.oc, per_item, kc, npanels, code, a, b]
                 );
             }
         }

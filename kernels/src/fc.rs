@@ -195,18 +195,20 @@ pub mod fully_connected {
         let npanels = s.n.div_ceil(nr);
         let (code, a, b) = (s.act.code, s.act.a, s.act.b);
         if s.m == 1 {
+            let panels = crate::split::balanced_chunk(npanels, 1, p.PANELS, threads);
             launch!(
                 gemv_panels::<NV>,
-                outs [y => p.PANELS * nr],
+                outs [y => panels * nr],
                 ins [x, w],
-                args [s.k, npanels, p.PANELS, code, a, b]
+                args [s.k, npanels, panels, code, a, b]
             );
         } else {
+            let per_item = crate::split::balanced_chunk(s.m, MR, p.ROWS, threads);
             launch!(
                 gemm_rows::<MR, NV>,
-                outs [y => p.ROWS * s.n],
+                outs [y => per_item * s.n],
                 ins [x, w],
-                args [s.k, s.k, s.n, p.ROWS, p.KC.min(s.k), npanels, code, a, b]
+                args [s.k, s.k, s.n, per_item, p.KC.min(s.k), npanels, code, a, b]
             );
         }
     }

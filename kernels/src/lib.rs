@@ -13,6 +13,7 @@ pub mod pool;
 pub mod probe;
 pub mod sig;
 pub mod softmax;
+pub mod split;
 pub mod window;
 pub mod winograd;
 

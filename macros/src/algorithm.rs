@@ -609,6 +609,8 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
         ) -> ::ferrolite_dsl::Result<()> {
             // The schedule sees the f32 lanes of the target's vector as `lanes`.
             let lanes: usize = <__V as ::ferrolite_targets::Simd>::LANES;
+            // ... and the threads its launches run on, to split work evenly over them.
+            let threads: usize = __par.threads();
             #sched_body
             Ok(())
         }
@@ -721,6 +723,8 @@ pub fn expand(attr: AlgorithmAttr, mut module: ItemMod) -> TokenStream {
             ) -> ::ferrolite_dsl::Result<()> {
                 // The schedule sees the f32 lanes of the OpenCL vector type as `lanes`.
                 let lanes: usize = #opencl_lanes;
+                // One queue: the device spreads a launch's work-items itself.
+                let threads: usize = 1;
                 #cl_block
                 Ok(())
             }

@@ -29,7 +29,7 @@ pub mod profile;
 pub mod select;
 mod session;
 
-pub use ferrolite_dsl::{Error, Result, error, ir, kernel, tensor, variant};
+pub use ferrolite_dsl::{Error, Result, error, ir, kernel, pool, tensor, variant};
 pub use model::{IoInfo, Model, default_registry, full_registry};
 pub use session::{Session, SessionOptions};
 pub use tensor::{Tensor, TensorView, TensorViewMut};

@@ -53,7 +53,7 @@ impl SessionOptions {
 /// concurrent caller, all sharing the same `Arc<Model>` (weights are loaded and packed once).
 pub struct Session {
     model: Arc<Model>,
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<crate::pool::ThreadPool>,
     threads: usize,
     plans: Vec<Arc<Plan>>,
     arena: AlignedBytes,
@@ -78,13 +78,11 @@ impl Session {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             t => t,
         };
-        // One thread runs on the caller with no pool at all: no hand-off per operator.
+        // One thread runs on the caller with no pool at all. With more, the caller runs the
+        // plan and takes part in every operator's work-items.
         let pool = if threads > 1 {
             Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|i| format!("ferrolite-{i}"))
-                    .build()
+                crate::pool::ThreadPool::new(threads)
                     .map_err(|e| Error::Unsupported(format!("cannot start {threads} threads: {e}")))?,
             )
         } else {
@@ -206,7 +204,7 @@ impl Session {
         match &self.pool {
             Some(pool) => {
                 let par = Parallel::new(pool);
-                pool.install(|| plan.execute(graph, inputs, arena, workspace, &par, times))?;
+                plan.execute(graph, inputs, arena, workspace, &par, times)?;
             }
             None => plan.execute(graph, inputs, arena, workspace, &Parallel::SERIAL, times)?,
         }

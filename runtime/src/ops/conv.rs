@@ -1260,7 +1260,7 @@ pub(super) mod test_support {
         // Garbage in the workspace must not matter.
         let mut workspace = AlignedBytes::from_slice(&vec![0xA5; kernel.workspace_bytes()]);
         let views: Vec<Option<TensorView<'_>>> = inputs.iter().map(|t| t.map(|(t, _)| t.view())).collect();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| Error::Graph(e.to_string()))?;
+        let pool = crate::pool::ThreadPool::new(threads).map_err(|e| Error::Graph(e.to_string()))?;
         let par = if threads > 1 { Parallel::new(&pool) } else { Parallel::SERIAL };
         {
             let mut outs: Vec<TensorViewMut<'_>> = results.iter_mut().map(|t| t.view_mut()).collect();

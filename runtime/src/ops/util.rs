@@ -516,7 +516,7 @@ pub(crate) mod testing {
         let kernel = factory.build(&ctx, factory.prepack(&ctx)?)?;
         let mut results: Vec<Tensor> = shapes.iter().map(|(d, s)| Tensor::zeros(*d, s)).collect();
         let mut ws = crate::ir::AlignedBytes::zeroed(kernel.workspace_bytes());
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        let pool = crate::pool::ThreadPool::new(threads).expect("pool");
         let mut out_views: Vec<TensorViewMut<'_>> = results.iter_mut().map(|t| t.view_mut()).collect();
         kernel.run(KernelIo { inputs: &views, outputs: &mut out_views, workspace: ws.as_mut_slice() }, &Parallel::new(&pool))?;
         drop(out_views);
