@@ -210,9 +210,10 @@ pub mod conv_direct {
     #[param(runtime, values = [1, 2, 4, 8])]
     const ROWS: usize = 1;
 
-    /// Every convolution but depthwise (which has its own kernel).
+    /// Every convolution but depthwise (which has its own kernel) and those with a fused
+    /// residual (the GEMM's epilogue adds it).
     pub fn applies(s: &Conv2dSig) -> bool {
-        !s.is_depthwise()
+        !s.is_depthwise() && !s.has_residual
     }
 
     /// Weights in panels of `NV * lanes` channels of one group, then the bias.

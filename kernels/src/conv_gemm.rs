@@ -22,9 +22,11 @@ use ferrolite_targets::Simd;
 use crate::epilogue::activate;
 use crate::sig::Conv2dSig;
 
-/// Rows `[gid * rows_per_item, ...)` of `Y = act(A * B + bias)`: `y` is this work-item's
-/// rows (`oc` values each), `a` the whole `A` (row stride `lda`), `w` the packed weights
-/// (`npanels` panels of `k x NR`, `NR = NV * LANES`, then the bias).
+/// Rows `[gid * rows_per_item, ...)` of `Y = act(A * B + bias [+ R])`: `y` is this
+/// work-item's rows (`oc` values each), `a` the whole `A` (row stride `lda`), `w` the packed
+/// weights (`npanels` panels of `k x NR`, `NR = NV * LANES`, then the bias). With `has_res`,
+/// row `i` of this launch adds row `res_row0 + i` of `res` (`oc` values a row: a fused skip
+/// connection) before the activation.
 ///
 /// Loop order: a panel of `NR` output channels, then a `K` block of it (`kc x NR` weights,
 /// which stay in L1), then the tiles of `MR` rows (the work-item's rows of `A` in that block
@@ -37,12 +39,15 @@ pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
     y: &mut [f32],
     a: &[f32],
     w: &[f32],
+    res: &[f32],
     lda: usize,
     k: usize,
     oc: usize,
     rows_per_item: usize,
     kc: usize,
     npanels: usize,
+    has_res: bool,
+    res_row0: usize,
     act: i32,
     act_a: f32,
     act_b: f32,
@@ -107,7 +112,15 @@ pub fn gemm_rows<V: Simd, const MR: usize, const NV: usize>(
                             let c = v * V::LANES;
                             let mut o = acc[r][v];
                             if last {
-                                let biased = V::add(o, bias[v]);
+                                let mut biased = V::add(o, bias[v]);
+                                if has_res {
+                                    let ro = (res_row0 + row0 + t + r) * oc + c0 + c;
+                                    if c + V::LANES <= cn {
+                                        biased = V::add(biased, V::load(&res[ro..]));
+                                    } else if c < cn {
+                                        biased = V::add(biased, V::load_partial(&res[ro..ro + cn - c]));
+                                    }
+                                }
                                 o = activate(biased, act, act_a, act_b);
                             }
                             if c + V::LANES <= cn {
@@ -282,12 +295,21 @@ pub mod conv_gemm {
         let kc = p.KC.min(k);
         if s.is_pointwise() {
             let per_item = crate::split::balanced_chunk(rows, MR, p.ROWS, threads);
-            launch!(
-                gemm_rows::<MR, NV>,
-                outs [y => per_item * s.oc],
-                ins [x, w],
-                args [s.ic, k, s.oc, per_item, kc, npanels, code, a, b]
-            );
+            if s.has_residual {
+                launch!(
+                    gemm_rows::<MR, NV>,
+                    outs [y => per_item * s.oc],
+                    ins [x, w, x3],
+                    args [s.ic, k, s.oc, per_item, kc, npanels, true, 0, code, a, b]
+                );
+            } else {
+                launch!(
+                    gemm_rows::<MR, NV>,
+                    outs [y => per_item * s.oc],
+                    ins [x, w, w],
+                    args [s.ic, k, s.oc, per_item, kc, npanels, false, 0, code, a, b]
+                );
+            }
         } else {
             let chunk = p.CHUNK.min(rows);
             for r0 in (0..rows).step_by(chunk) {
@@ -303,12 +325,21 @@ pub mod conv_gemm {
                           s.dilation[0], s.dilation[1], s.pad[0], s.pad[1]]
                 );
                 let per_item = crate::split::balanced_chunk(r1 - r0, MR, p.ROWS, threads);
-                launch!(
-                    gemm_rows::<MR, NV>,
-                    outs [y[r0 * s.oc..r1 * s.oc] => per_item * s.oc],
-                    ins [ws[0..len], w],
-                    args [k, k, s.oc, per_item, kc, npanels, code, a, b]
-                );
+                if s.has_residual {
+                    launch!(
+                        gemm_rows::<MR, NV>,
+                        outs [y[r0 * s.oc..r1 * s.oc] => per_item * s.oc],
+                        ins [ws[0..len], w, x3],
+                        args [k, k, s.oc, per_item, kc, npanels, true, r0, code, a, b]
+                    );
+                } else {
+                    launch!(
+                        gemm_rows::<MR, NV>,
+                        outs [y[r0 * s.oc..r1 * s.oc] => per_item * s.oc],
+                        ins [ws[0..len], w, w],
+                        args [k, k, s.oc, per_item, kc, npanels, false, 0, code, a, b]
+                    );
+                }
             }
         }
     }

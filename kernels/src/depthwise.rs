@@ -246,6 +246,35 @@ pub fn dw3x3<V: Simd, const STRIDE: usize>(
     }
 }
 
+/// Rows of a 1x1 depthwise convolution with stride 1 and no padding: a per-channel
+/// `act(x * w[c] + b[c])` over `y.len() / c` pixels (work-item `gid` starts at pixel
+/// `gid * pixels`). The scale and shift vectors of a channel block are loaded once per block
+/// of pixels; what an unfused batch norm and activation after a skip connection become.
+#[stage]
+pub fn dw1x1<V: Simd>(gid: usize, y: &mut [f32], x: &[f32], w: &[f32], c: usize, cp: usize, pixels: usize, code: i32, a: f32, b: f32) {
+    let n = y.len() / c;
+    let base = gid * pixels * c;
+    let full = c / V::LANES * V::LANES;
+    for ch in (0..full).step_by(V::LANES) {
+        let scale = V::load(&w[ch..]);
+        let shift = V::load(&w[cp + ch..]);
+        for q in 0..n {
+            let o = q * c + ch;
+            let v = V::fma(V::load(&x[base + o..]), scale, shift);
+            V::store(&mut y[o..], activate(v, code, a, b));
+        }
+    }
+    if full < c {
+        let scale = V::load(&w[full..]);
+        let shift = V::load(&w[cp + full..]);
+        for q in 0..n {
+            let o = q * c + full;
+            let v = V::fma(V::load_partial(&x[base + o..base + q * c + c]), scale, shift);
+            V::store_partial(&mut y[o..q * c + c], activate(v, code, a, b));
+        }
+    }
+}
+
 /// Output positions `lo..hi` along one axis whose whole 3-tap window (stride `s`) lies
 /// inside `0..input` after `pad` leading padding.
 pub fn interior_range(out: usize, input: usize, pad: usize, s: usize) -> (usize, usize) {
@@ -262,8 +291,9 @@ pub fn block_pixels(c: usize, s: usize) -> usize {
     budget.clamp(4, 64)
 }
 
-/// Depthwise convolution: 3x3 stride 1 and 2 with weights in registers, anything else
-/// (window, stride, dilation, padding) with clipped per-pixel windows.
+/// Depthwise convolution: 3x3 stride 1 and 2 with weights in registers, 1x1 (a per-channel
+/// affine map) as a streaming pass, anything else (window, stride, dilation, padding) with
+/// clipped per-pixel windows.
 #[algorithm(
     op = Conv2d,
     sig = crate::sig::Conv2dSig,
@@ -276,7 +306,7 @@ pub mod depthwise {
 
     /// Depthwise with one output channel per input channel.
     pub fn applies(s: &Conv2dSig) -> bool {
-        s.is_depthwise()
+        s.is_depthwise() && !s.has_residual
     }
 
     /// Weights and bias in `[kh * kw + 1][cp]` rows.
@@ -294,7 +324,11 @@ pub mod depthwise {
         let row = s.ow * c;
         let (code, a, b) = (s.act.code, s.act.a, s.act.b);
         let fast = s.kernel == [3, 3] && s.dilation == [1, 1];
-        if fast && s.stride == [1, 1] {
+        if s.kernel == [1, 1] && s.stride == [1, 1] && s.no_padding {
+            // About 16 KiB of output per work-item, evened out over the threads.
+            let pixels = crate::split::balanced_chunk(s.n * s.oh * s.ow, 1, (4096 / c).max(1), threads);
+            launch!(dw1x1, outs [y => pixels * c], ins [x, w], args [c, cp, pixels, code, a, b]);
+        } else if fast && s.stride == [1, 1] {
             let (lo, hi) = interior_range(s.ow, s.iw, s.pad[1], 1);
             let block = block_pixels(c, 1);
             launch!(dw3x3::<1>, outs [y => row], ins [x, w],

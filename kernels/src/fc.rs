@@ -207,8 +207,8 @@ pub mod fully_connected {
             launch!(
                 gemm_rows::<MR, NV>,
                 outs [y => per_item * s.n],
-                ins [x, w],
-                args [s.k, s.k, s.n, per_item, p.KC.min(s.k), npanels, code, a, b]
+                ins [x, w, w],
+                args [s.k, s.k, s.n, per_item, p.KC.min(s.k), npanels, false, 0, code, a, b]
             );
         }
     }

@@ -101,6 +101,8 @@ pub struct Conv2dSig {
     pub no_padding: bool,
     /// Whether a bias input is present.
     pub has_bias: bool,
+    /// Whether a residual input (input 3, the output's shape) is added before the activation.
+    pub has_residual: bool,
     /// The fused activation.
     pub act: Act,
 }
@@ -163,6 +165,11 @@ impl OpSignature for Conv2dSig {
             Some((DType::F32, s)) if s.len() == 1 && s[0] == ys[3] && ctx.input_value(2).is_some() => true,
             Some(_) => return None,
         };
+        let has_residual = match ctx.inputs.get(3).copied().flatten() {
+            None => false,
+            Some((DType::F32, rs)) if rs == ys => true,
+            Some(_) => return None,
+        };
         let [n, ih, iw, ic] = [xs[0], xs[1], xs[2], xs[3]];
         let [oh, ow, oc] = [ys[1], ys[2], ys[3]];
         let g = c.groups;
@@ -191,6 +198,7 @@ impl OpSignature for Conv2dSig {
             groups: g,
             no_padding: top == 0 && bottom == 0 && left == 0 && right == 0,
             has_bias,
+            has_residual,
             act: c.activation.into(),
         })
     }

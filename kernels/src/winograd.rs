@@ -334,7 +334,7 @@ pub fn output_transform<V: Simd, const M: usize, const NR: usize>(
     name = "winograd",
     targets(scalar, avx2, avx512f, neon, opencl),
     priority = 30,
-    applies(kernel = [3, 3], stride = [1, 1], dilation = [1, 1], groups = 1),
+    applies(kernel = [3, 3], stride = [1, 1], dilation = [1, 1], groups = 1, has_residual = false),
 )]
 pub mod winograd {
     use super::*;

@@ -207,6 +207,11 @@ fn conv_cases() -> Vec<Case> {
         ConvCase { stride: [1, 2], ..conv(1, 8, 11, 21, 21, 3).groups(21).pad(pad(1, 1, 1, 1)) },
         ConvCase { dilation: [2, 1], ..conv(1, 10, 9, 13, 13, 3).groups(13).pad(pad(2, 1, 2, 1)) },
         conv(1, 8, 9, 24, 24, 1).kernel(1, 5).groups(24).pad(pad(0, 2, 0, 2)).stride(3),
+        // depthwise 1x1 (a per-channel affine map): channel tails, no bias, several images,
+        // and strided (the general path)
+        conv(1, 9, 13, 19, 19, 1).groups(19).act(A::Relu),
+        conv(2, 4, 5, 40, 40, 1).groups(40).no_bias().act(A::HardSwish),
+        conv(1, 7, 7, 35, 35, 1).groups(35).stride(2),
     ];
     list.iter()
         .enumerate()

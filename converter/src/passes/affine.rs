@@ -89,6 +89,10 @@ pub(crate) fn apply_channel_affine(
         return false;
     }
     let node = &g.nodes[layer.node];
+    // A fused residual is added after the bias: scaling the weights would not scale it.
+    if node.input(3).is_some() {
+        return false;
+    }
     let (Some(w_id), bias_id) = (node.input(1), node.input(2)) else { return false };
     let (Some(w_shape), Some(mut w)) = (fixed_shape(g, w_id), const_f32(g, w_id)) else { return false };
     let name = g.nodes[layer.node].name.clone();

@@ -10,7 +10,10 @@
 //!    [`simplify_reshapes`],
 //! 5. [`fold_batch_norms`] into the preceding convolution or Gemm,
 //! 6. [`matmul_to_gemm`], [`fuse_bias_activation`] (bias, per-channel scale and
-//!    activation epilogues of convolutions and Gemms) and [`fuse_pad_into_conv`],
+//!    activation epilogues of convolutions and Gemms), [`fuse_residual_add`] (skip
+//!    connections into the convolution that feeds them), [`channel_affine_to_conv`]
+//!    (per-channel `Mul` / `Add` no layer absorbs become a 1x1 depthwise convolution; then
+//!    the fusion again) and [`fuse_pad_into_conv`],
 //!
 //! then infers shapes a last time and checks the graph is well-formed
 //! ([`Graph::validate`]). Every pass keeps
@@ -20,6 +23,7 @@
 
 mod affine;
 pub mod batchnorm;
+pub mod channel_affine;
 pub mod dce;
 pub mod fold;
 pub mod fuse;
@@ -28,6 +32,7 @@ pub mod identity;
 pub mod layout;
 pub mod pad;
 pub mod reshape;
+pub mod residual;
 pub(crate) mod rewrite;
 pub mod shapes;
 #[cfg(test)]
@@ -36,6 +41,7 @@ pub(crate) mod testing;
 use ferrolite_runtime::ir::Graph;
 
 pub use batchnorm::fold_batch_norms;
+pub use channel_affine::channel_affine_to_conv;
 pub use dce::remove_dead_nodes;
 pub use fold::fold_constants;
 pub use fuse::fuse_bias_activation;
@@ -44,6 +50,7 @@ pub use identity::remove_identities;
 pub use layout::optimize_layout;
 pub use pad::fuse_pad_into_conv;
 pub use reshape::simplify_reshapes;
+pub use residual::fuse_residual_add;
 pub use shapes::{infer_shapes, set_input_shapes};
 
 use crate::Result;
@@ -75,6 +82,9 @@ pub fn optimize(g: &mut Graph) -> Result<()> {
 
         changed |= fold_batch_norms(g);
         changed |= matmul_to_gemm(g);
+        changed |= fuse_bias_activation(g);
+        changed |= fuse_residual_add(g);
+        changed |= channel_affine_to_conv(g);
         changed |= fuse_bias_activation(g);
         changed |= fuse_pad_into_conv(g);
         changed |= remove_dead_nodes(g);

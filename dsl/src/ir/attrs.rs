@@ -15,8 +15,9 @@ use super::DType;
 /// An operator with its attributes. See each variant for its inputs and outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
-    /// NHWC convolution. Inputs: `x [N,H,W,C]`, `w [O,KH,KW,C/groups]`, `bias [O]?`.
-    /// Output `[N,OH,OW,O]`, with the fused activation applied.
+    /// NHWC convolution. Inputs: `x [N,H,W,C]`, `w [O,KH,KW,C/groups]`, `bias [O]?`,
+    /// `residual [N,OH,OW,O]?`. Output `[N,OH,OW,O]`: the convolution plus the bias plus the
+    /// residual (a skip connection's `Add` fused into the layer), then the fused activation.
     Conv2d(Conv2d),
     /// NHWC transposed convolution. Inputs: `x [N,H,W,C]`, `w [C,KH,KW,O/groups]`,
     /// `bias [O]?`. Output `[N,OH,OW,O]`.

@@ -50,7 +50,8 @@ const fn arity(required: usize, max: usize) -> Arity {
 /// The input and output counts each operator is documented with (see [`Op`]).
 fn op_arity(op: &Op) -> Arity {
     match op {
-        Op::Conv2d(_) | Op::ConvTranspose2d(_) | Op::Gemm(_) => arity(2, 3),
+        Op::Conv2d(_) => arity(2, 4),
+        Op::ConvTranspose2d(_) | Op::Gemm(_) => arity(2, 3),
         Op::Pool2d(_) | Op::GlobalPool(_) => arity(1, 1),
         Op::MatMul => arity(2, 2),
         Op::BatchNorm(_) => arity(5, 5),

@@ -391,6 +391,20 @@ pub(super) fn infer_conv(a: &Conv2d, inputs: &[Option<Fact<'_>>]) -> Result<Vec<
         }
         None => vec![unknown_dim(), unknown_dim(), unknown_dim(), o],
     };
+    // The residual is added to the output element by element: same shape, where known.
+    if let Some(r) = inputs.get(3).copied().flatten() {
+        expect_dtype(&r, &[DType::F32], "residual")?;
+        if let Some(rs) = r.shape {
+            let rs = expect_rank(rs, 4, "residual")?;
+            for (i, (a, b)) in rs.iter().zip(&shape).enumerate() {
+                if let (Some(a), Some(b)) = (a.fixed(), b.fixed()) {
+                    if a != b {
+                        return Err(format!("residual dimension {i} is {a}, the output's is {b}"));
+                    }
+                }
+            }
+        }
+    }
     Ok(vec![OutFact { dtype: DType::F32, shape: Some(shape) }])
 }
 
@@ -592,6 +606,7 @@ impl Kernel for ConvKernel {
         let g = &self.g;
         let x = input_f32(&io, 0, g.n * g.ih * g.iw * g.c)?;
         let bias = optional_input_f32(&io, 2, g.w.o)?;
+        let residual = optional_input_f32(&io, 3, g.n * g.oh * g.ow * g.w.o)?;
         let weights: &[f32] = match &self.packed {
             Some(p) => &p.0,
             None => {
@@ -606,21 +621,35 @@ impl Kernel for ConvKernel {
         if out.is_empty() {
             return Ok(());
         }
+        // With a residual, the activation comes after it is added.
+        let act = if residual.is_some() { Activation::None } else { self.act };
         par.for_each_chunk_mut(out, row_len, |r, row| {
             if g.w.depthwise {
-                depthwise_row(g, self.act, x, weights, bias, r, row);
+                depthwise_row(g, act, x, weights, bias, r, row);
             } else {
                 #[cfg(target_arch = "x86_64")]
                 if self.avx2 {
                     // SAFETY: `avx2` is set only when the running CPU supports AVX2
                     // (detected in `build`), the one requirement of `conv_row_avx2`.
-                    unsafe { conv_row_avx2(g, self.act, x, weights, bias, r, row) };
+                    unsafe { conv_row_avx2(g, act, x, weights, bias, r, row) };
+                    add_residual(residual, self.act, r, row);
                     return;
                 }
-                conv_row::<PIXEL_TILE>(g, self.act, x, weights, bias, r, row);
+                conv_row::<PIXEL_TILE>(g, act, x, weights, bias, r, row);
             }
+            add_residual(residual, self.act, r, row);
         });
         Ok(())
+    }
+}
+
+/// Adds row `r` of the residual (if any) to an output row, then applies the activation.
+fn add_residual(residual: Option<&[f32]>, act: Activation, r: usize, row: &mut [f32]) {
+    if let Some(res) = residual {
+        let n = row.len();
+        for (o, &v) in row.iter_mut().zip(&res[r * n..(r + 1) * n]) {
+            *o = act.apply(*o + v);
+        }
     }
 }
 
