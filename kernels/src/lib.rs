@@ -9,6 +9,7 @@ pub mod depthwise;
 pub mod eltwise;
 pub mod epilogue;
 pub mod fc;
+pub mod pad;
 pub mod pool;
 pub mod probe;
 pub mod sig;
@@ -29,6 +30,7 @@ pub fn register(registry: &mut KernelRegistry) {
     eltwise::activation::register(registry);
     eltwise::binary_direct::register(registry);
     fc::fully_connected::register(registry);
+    pad::spatial_pad::register(registry);
     softmax::softmax_lastaxis::register(registry);
     winograd::winograd::register(registry);
 }

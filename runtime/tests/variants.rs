@@ -436,6 +436,30 @@ fn gemm_cases() -> Vec<Case> {
         .collect()
 }
 
+/// Pad: spatial constant padding of NHWC tensors (every side, one side, none on some axes,
+/// channel counts with vector tails, several images, a fill value), and cases left to the
+/// reference (reflect mode, channel padding, cropping).
+fn pad_cases() -> Vec<Case> {
+    use ferrolite_runtime::ir::{Pad, PadMode};
+    let list: [(PadMode, [i64; 8], f32, [usize; 4]); 8] = [
+        (PadMode::Constant, [0, 1, 1, 0, 0, 1, 1, 0], 0.0, [1, 9, 10, 64]),
+        (PadMode::Constant, [0, 0, 3, 0, 0, 2, 0, 0], -1.5, [2, 5, 7, 19]),
+        (PadMode::Constant, [0, 2, 0, 0, 0, 0, 0, 0], 0.0, [1, 4, 4, 3]),
+        (PadMode::Constant, [0, 0, 0, 0, 0, 0, 0, 0], 0.0, [1, 3, 5, 17]),
+        (PadMode::Constant, [0, 1, 2, 0, 0, 3, 1, 0], 2.0, [1, 6, 3, 40]),
+        (PadMode::Reflect, [0, 1, 1, 0, 0, 1, 1, 0], 0.0, [1, 5, 5, 8]),
+        (PadMode::Constant, [0, 0, 0, 1, 0, 0, 0, 2], 0.0, [1, 3, 3, 5]),
+        (PadMode::Constant, [0, -1, 0, 0, 0, 1, 0, 0], 0.0, [1, 5, 4, 6]),
+    ];
+    list.iter()
+        .enumerate()
+        .map(|(i, (mode, pads, value, xs))| {
+            let op = Op::Pad(Pad { mode: *mode, pads: pads.to_vec(), value: *value });
+            simple_case(format!("pad {mode:?} {pads:?} value {value} x{xs:?}"), op, &[xs], 9000 + i as u64, 3.0)
+        })
+        .collect()
+}
+
 /// Test cases of an operator, by the lower-case name variant ids use.
 fn cases_for(op: &str) -> Vec<Case> {
     match op {
@@ -446,6 +470,7 @@ fn cases_for(op: &str) -> Vec<Case> {
         "binary" => binary_cases(),
         "softmax" => softmax_cases(),
         "gemm" => gemm_cases(),
+        "pad" => pad_cases(),
         _ => Vec::new(),
     }
 }
