@@ -4,7 +4,14 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::error::{Error, Result};
+
+/// Per node input (few: data, weights, bias, residual; a concatenation has more and spills).
+pub type PerInput<T> = SmallVec<[T; 6]>;
+/// Per node output.
+pub type PerOutput<T> = SmallVec<[T; 2]>;
 
 /// A buffer named in a `launch!`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +46,9 @@ impl Buf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BufferLens {
     /// Per node input, its length in f32 elements (`None` when absent or not f32).
-    pub inputs: Vec<Option<usize>>,
+    pub inputs: PerInput<Option<usize>>,
     /// Per node output, its length in f32 elements.
-    pub outputs: Vec<usize>,
+    pub outputs: PerOutput<usize>,
     /// Workspace length in f32 elements.
     pub workspace: usize,
 }
@@ -98,9 +105,9 @@ impl BufferLens {
 #[derive(Debug)]
 pub struct CpuBuffers<'a> {
     /// Node inputs (`None` for omitted optional inputs).
-    pub inputs: Vec<Option<&'a [f32]>>,
+    pub inputs: PerInput<Option<&'a [f32]>>,
     /// Node outputs.
-    pub outputs: Vec<&'a mut [f32]>,
+    pub outputs: PerOutput<&'a mut [f32]>,
     /// Packed weights (empty when the algorithm packs none).
     pub packed: &'a [f32],
     /// Scratch memory.
@@ -110,8 +117,12 @@ pub struct CpuBuffers<'a> {
 impl CpuBuffers<'_> {
     /// Borrows `outs` mutably and `ins` shared for one launch. Errors (instead of aliasing)
     /// when an output is named twice, when two ranges overlap, when a workspace range is
-    /// out of bounds, or when a buffer is both written and read.
-    pub fn views(&mut self, outs: &[Buf], ins: &[Buf]) -> Result<(Vec<&mut [f32]>, Vec<&[f32]>)> {
+    /// out of bounds, or when a buffer is both written and read. Allocates nothing.
+    pub fn views<const O: usize, const I: usize>(
+        &mut self,
+        outs: &[Buf; O],
+        ins: &[Buf; I],
+    ) -> Result<([&mut [f32]; O], [&[f32]; I])> {
         let bad = |msg: String| Error::Graph(format!("kernel schedule: {msg}"));
         let lens = BufferLens {
             inputs: self.inputs.iter().map(|i| i.map(<[f32]>::len)).collect(),
@@ -123,9 +134,9 @@ impl CpuBuffers<'_> {
         // Cut the workspace at the boundaries of the output ranges only: each output range is
         // then exactly one piece (outputs are disjoint from every other range), and each input
         // range lies inside one of the gaps between outputs, which become shared slices.
-        let mut out_views: Vec<Option<&mut [f32]>> = (0..outs.len()).map(|_| None).collect();
-        let mut in_views: Vec<Option<&[f32]>> = (0..ins.len()).map(|_| None).collect();
-        let mut ws_outs: Vec<(usize, Range<usize>)> = outs
+        let mut out_views: [Option<&mut [f32]>; O] = std::array::from_fn(|_| None);
+        let mut in_views: [Option<&[f32]>; I] = [None; I];
+        let mut ws_outs: SmallVec<[(usize, Range<usize>); 2]> = outs
             .iter()
             .enumerate()
             .filter_map(|(i, o)| match o {
@@ -134,7 +145,7 @@ impl CpuBuffers<'_> {
             })
             .collect();
         ws_outs.sort_by_key(|(_, r)| r.start);
-        let mut gaps: Vec<(usize, &[f32])> = Vec::new();
+        let mut gaps: SmallVec<[(usize, &[f32]); 3]> = SmallVec::new();
         let mut rest: &mut [f32] = &mut *self.workspace;
         let mut at = 0;
         for (i, r) in ws_outs {
@@ -156,7 +167,7 @@ impl CpuBuffers<'_> {
             }
         }
         // Node outputs.
-        let mut node_outs: Vec<Option<&mut [f32]>> = self.outputs.iter_mut().map(|o| Some(&mut **o)).collect();
+        let mut node_outs: PerOutput<Option<&mut [f32]>> = self.outputs.iter_mut().map(|o| Some(&mut **o)).collect();
         for (i, o) in outs.iter().enumerate() {
             match o {
                 Buf::Output(k) => out_views[i] = node_outs[*k].take(),
@@ -168,7 +179,7 @@ impl CpuBuffers<'_> {
         }
         // Inputs: node inputs, packed weights, node outputs read back (written by an earlier
         // launch of this schedule).
-        let node_outs_shared: Vec<Option<&[f32]>> = node_outs.into_iter().map(|o| o.map(|o| &*o)).collect();
+        let node_outs_shared: PerOutput<Option<&[f32]>> = node_outs.into_iter().map(|o| o.map(|o| &*o)).collect();
         for (i, b) in ins.iter().enumerate() {
             match b {
                 Buf::Input(k) => in_views[i] = self.inputs[*k],
@@ -177,9 +188,13 @@ impl CpuBuffers<'_> {
                 Buf::OutputRange(..) | Buf::Workspace(_) => {}
             }
         }
-        let outs = out_views.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| bad("an output could not be borrowed".into()))?;
-        let ins = in_views.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| bad("an input could not be borrowed".into()))?;
-        Ok((outs, ins))
+        if out_views.iter().any(Option::is_none) {
+            return Err(bad("an output could not be borrowed".into()));
+        }
+        if in_views.iter().any(Option::is_none) {
+            return Err(bad("an input could not be borrowed".into()));
+        }
+        Ok((out_views.map(Option::unwrap_or_default), in_views.map(Option::unwrap_or_default)))
     }
 }
 
@@ -209,7 +224,7 @@ mod tests {
         let mut y = vec![0.0f32; 3];
         let mut ws = vec![0.0f32; 10];
         let packed = vec![2.0f32; 2];
-        let mut b = CpuBuffers { inputs: vec![Some(&x)], outputs: vec![&mut y], packed: &packed, workspace: &mut ws };
+        let mut b = CpuBuffers { inputs: smallvec::smallvec![Some(&x[..])], outputs: smallvec::smallvec![&mut y[..]], packed: &packed, workspace: &mut ws };
         {
             let (mut o, i) = b.views(&[Buf::Workspace(0..4), Buf::Output(0)], &[Buf::Input(0), Buf::Packed, Buf::Workspace(6..10)]).unwrap();
             assert_eq!(o[0].len(), 4);

@@ -117,8 +117,8 @@ pub fn constant_inputs<'a>(ctx: &NodeCtx<'a>) -> Vec<Option<&'a [f32]>> {
 /// what kernels need of them), outputs must be f32.
 pub fn cpu_buffers<'b>(io: KernelIo<'_, 'b>, packed: &'b [f32]) -> Result<CpuBuffers<'b>> {
     let KernelIo { inputs, outputs, workspace } = io;
-    let inputs: Vec<Option<&'b [f32]>> = inputs.iter().map(|v| v.and_then(|v| v.f32().ok())).collect();
-    let outputs: Vec<&'b mut [f32]> = outputs
+    let inputs: crate::launch::PerInput<Option<&'b [f32]>> = inputs.iter().map(|v| v.and_then(|v| v.f32().ok())).collect();
+    let outputs: crate::launch::PerOutput<&'b mut [f32]> = outputs
         .iter_mut()
         .map(|o| o.f32_mut().map_err(|e| Error::Graph(format!("kernel output: {e}"))))
         .collect::<Result<_>>()?;

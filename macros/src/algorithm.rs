@@ -383,11 +383,8 @@ impl Launches {
         }
         Some(quote_spanned! {span=> {
             let __chunks: [usize; #n_out] = [#(#chunks),*];
-            let (__outs, __ins) = __bufs.views(&[#(#outs),*], &[#(#ins),*])?;
-            let [#(#out_idents),*]: [&mut [f32]; #n_out] = <[&mut [f32]; #n_out]>::try_from(__outs)
-                .map_err(|_| ::ferrolite_dsl::Error::Graph("kernel schedule: output count".into()))?;
-            let __ins: [&[f32]; #n_in] = <[&[f32]; #n_in]>::try_from(__ins)
-                .map_err(|_| ::ferrolite_dsl::Error::Graph("kernel schedule: input count".into()))?;
+            let ([#(#out_idents),*], __ins): ([&mut [f32]; #n_out], [&[f32]; #n_in]) =
+                __bufs.views(&[#(#outs),*], &[#(#ins),*])?;
             #path::launch::<__V, #(#consts),*>(__simd, __par, #(#out_idents, __chunks[#chunk_idx],)* #(__ins[#in_idx],)* #(#args),*);
         }})
     }

@@ -382,7 +382,7 @@ impl Plan {
             return Err(Error::Input("arena or workspace smaller than the plan needs".into()));
         }
         // Inputs read in place; an unaligned one (or one that is also an output) is copied.
-        let mut in_place = vec![false; inputs.len()];
+        let mut in_place: smallvec::SmallVec<[bool; 4]> = smallvec::smallvec![false; inputs.len()];
         for (i, (view, &t)) in inputs.iter().zip(&self.inputs).enumerate() {
             if let Some((start, end)) = self.arena_range(t) {
                 if view.bytes().len() != end - start {
@@ -400,7 +400,7 @@ impl Plan {
         for (s, step) in self.steps.iter().enumerate() {
             let started = step_times.is_some().then(std::time::Instant::now);
             let node = &g.nodes[step.node];
-            let mut in_views: Vec<Option<TensorView<'_>>> = Vec::with_capacity(node.inputs.len());
+            let mut in_views: smallvec::SmallVec<[Option<TensorView<'_>>; 6]> = smallvec::SmallVec::new();
             for t in &node.inputs {
                 let view = match t {
                     None => None,
@@ -430,7 +430,7 @@ impl Plan {
                 };
                 in_views.push(view);
             }
-            let mut out_views: Vec<TensorViewMut<'_>> = Vec::with_capacity(node.outputs.len());
+            let mut out_views: smallvec::SmallVec<[TensorViewMut<'_>; 2]> = smallvec::SmallVec::new();
             for &t in &node.outputs {
                 let slot = &self.slots[t];
                 let Storage::Arena { offset } = slot.storage else {

@@ -165,7 +165,24 @@ impl Session {
         Ok(plan)
     }
 
-    fn check_inputs(&self, inputs: &[TensorView<'_>]) -> Result<Vec<Vec<usize>>> {
+    /// The plan for these inputs' shapes: a cached one (found without allocating), else a
+    /// new one.
+    fn plan_for_views(&mut self, inputs: &[TensorView<'_>]) -> Result<Arc<Plan>> {
+        let same = |p: &Arc<Plan>| {
+            p.input_shapes().len() == inputs.len() && p.input_shapes().iter().zip(inputs).all(|(s, v)| s.as_slice() == v.shape())
+        };
+        if let Some(pos) = self.plans.iter().position(same) {
+            if pos > 0 {
+                let plan = self.plans.remove(pos);
+                self.plans.insert(0, plan);
+            }
+            return Ok(self.plans[0].clone());
+        }
+        let shapes: Vec<Vec<usize>> = inputs.iter().map(|v| v.shape().to_vec()).collect();
+        self.plan_for(&shapes)
+    }
+
+    fn check_inputs(&self, inputs: &[TensorView<'_>]) -> Result<()> {
         let declared = self.model.inputs();
         if inputs.len() != declared.len() {
             return Err(Error::Input(format!("the model takes {} inputs, got {}", declared.len(), inputs.len())));
@@ -175,7 +192,7 @@ impl Session {
                 return Err(Error::Input(format!("input \"{}\" must be {}, got {}", info.name, info.dtype, view.dtype())));
             }
         }
-        Ok(inputs.iter().map(|v| v.shape().to_vec()).collect())
+        Ok(())
     }
 
     /// Runs the model on `inputs` (in the model's input order) and runs `f` on the plan and
@@ -191,8 +208,8 @@ impl Session {
         step_times: Option<&mut Vec<std::time::Duration>>,
         f: impl FnOnce(&Plan, &[u8]) -> Result<R>,
     ) -> Result<R> {
-        let shapes = self.check_inputs(inputs)?;
-        let plan = self.plan_for(&shapes)?;
+        self.check_inputs(inputs)?;
+        let plan = self.plan_for_views(inputs)?;
         let times = step_times.map(|t| {
             t.clear();
             t.resize(plan.steps().len(), std::time::Duration::ZERO);
@@ -281,7 +298,8 @@ impl Session {
     /// Runs the model and writes the outputs into caller-provided buffers (in the model's
     /// output order), which must have the right dtype and shape.
     pub fn run_into(&mut self, inputs: &[TensorView<'_>], outputs: &mut [TensorViewMut<'_>]) -> Result<()> {
-        let names: Vec<String> = self.model.outputs().iter().map(|o| o.name.clone()).collect();
+        let model = self.model.clone();
+        let names = model.outputs();
         if outputs.len() != names.len() {
             return Err(Error::Input(format!("the model has {} outputs, got {} buffers", names.len(), outputs.len())));
         }
@@ -292,7 +310,7 @@ impl Session {
                 if out.dtype() != dtype || out.shape() != shape {
                     return Err(Error::Input(format!(
                         "output \"{}\" is {dtype} {shape:?}, the buffer is {} {:?}",
-                        names[i],
+                        names[i].name,
                         out.dtype(),
                         out.shape()
                     )));
