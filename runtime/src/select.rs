@@ -248,6 +248,7 @@ mod tests {
             groups: 1,
             no_padding: p == 0,
             has_bias: true,
+            has_residual: false,
             act: Act { code: ACT_NONE, a: 0.0, b: 0.0 },
         }
     }

@@ -536,8 +536,8 @@ mod tests {
         g.nodes[0].inputs[1] = None;
         assert!(err_of(&g).contains("input 1 is required but missing"));
         let mut g = small();
-        g.nodes[0].inputs.push(Some(2));
-        assert!(err_of(&g).contains("takes at most 3 inputs, got 4"));
+        g.nodes[0].inputs.extend([Some(0), Some(2)]);
+        assert!(err_of(&g).contains("takes at most 4 inputs, got 5"));
         let mut g = small();
         g.nodes[1].op = Op::Binary(Binary::Add);
         assert!(err_of(&g).contains("Add node #1 \"relu\": input 1 is required"));
