@@ -47,6 +47,11 @@ pub struct BenchArgs {
     /// that ran it, its share of the run and its GFLOP/s; steps sorted by time.
     #[arg(long)]
     layers: bool,
+    /// Compare with a saved run (the JSON lines of an earlier `ferrolite bench --json`): a
+    /// configuration whose median grew by more than the two runs' measured noise is flagged
+    /// as a regression, and the command then exits with status 1.
+    #[arg(long, value_name = "FILE.jsonl")]
+    baseline: Option<std::path::PathBuf>,
 }
 
 /// One timed configuration.
@@ -58,6 +63,35 @@ struct Timing {
     min_ms: f64,
     mean_ms: f64,
     max_ms: f64,
+    /// First and third quartiles of the runs: their spread is the run's noise.
+    p25_ms: f64,
+    p75_ms: f64,
+    memory: Memory,
+}
+
+/// Where a configuration's memory goes, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    /// The model's weights as stored (memory-mapped from a .flm file).
+    weights: usize,
+    /// Weights packed by the kernels at load (shared by sessions of one model).
+    packed: usize,
+    /// The session's activation arena and kernel workspace.
+    arena: usize,
+    /// Resident memory of the process after the runs, and its peak so far (Linux:
+    /// `VmRSS` / `VmHWM`; `None` elsewhere). The peak covers everything the process did
+    /// before, so run one model per process for a model's own peak.
+    rss: Option<usize>,
+    peak_rss: Option<usize>,
+}
+
+/// `VmRSS` and `VmHWM` of this process, in bytes (Linux).
+fn resident_memory() -> (Option<usize>, Option<usize>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return (None, None) };
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok()).map(|kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 fn random_inputs(model: &Model, seed: u64) -> Result<Vec<Tensor>, String> {
@@ -112,13 +146,25 @@ fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], a
         }
     }
     let (median, sorted) = median_sorted(&times);
+    let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
+    let plan = session.plan_for(&shapes).map_err(|e| e.to_string())?;
     if args.layers {
-        let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
-        let plan = session.plan_for(&shapes).map_err(|e| e.to_string())?;
         print_layers(model, &plan, &step_runs, median, name, threads, args.json);
     }
+    let (rss, peak_rss) = resident_memory();
+    let memory = Memory {
+        weights: usize::try_from(model.graph().weight_bytes()).unwrap_or(usize::MAX),
+        packed: model.packed_bytes(),
+        arena: plan.arena_bytes() + plan.workspace_bytes(),
+        rss,
+        peak_rss,
+    };
     let n = sorted.len();
+    let quartile = |q: f64| sorted[((n - 1) as f64 * q).round() as usize];
     Ok(Timing {
+        p25_ms: quartile(0.25),
+        p75_ms: quartile(0.75),
+        memory,
         model: name.to_string(),
         threads,
         runs: n,
@@ -207,8 +253,107 @@ fn json_line(t: &Timing, warmup: usize) -> String {
         "min_ms": round3(t.min_ms),
         "mean_ms": round3(t.mean_ms),
         "max_ms": round3(t.max_ms),
+        "p25_ms": round3(t.p25_ms),
+        "p75_ms": round3(t.p75_ms),
+        "weights_mib": mib(t.memory.weights),
+        "packed_mib": mib(t.memory.packed),
+        "arena_mib": mib(t.memory.arena),
+        "rss_mib": t.memory.rss.map(mib),
+        "peak_rss_mib": t.memory.peak_rss.map(mib),
     })
     .to_string()
+}
+
+fn mib(bytes: usize) -> f64 {
+    (bytes as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0
+}
+
+/// One configuration of a saved run.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Saved {
+    model: String,
+    threads: usize,
+    median_ms: f64,
+    #[serde(default)]
+    p25_ms: Option<f64>,
+    #[serde(default)]
+    p75_ms: Option<f64>,
+}
+
+/// Relative noise of a run: its interquartile range over its median.
+fn relative_spread(median: f64, p25: Option<f64>, p75: Option<f64>) -> Option<f64> {
+    match (p25, p75) {
+        (Some(a), Some(b)) if median > 0.0 => Some((b - a).max(0.0) / median),
+        _ => None,
+    }
+}
+
+/// A change of the median is a regression when it exceeds the noise of both runs together
+/// (the sum of their relative interquartile ranges), and at least this much.
+const MIN_REGRESSION: f64 = 0.02;
+/// The band used when the saved run has no quartiles (older files).
+const UNKNOWN_NOISE: f64 = 0.05;
+
+/// `--baseline`: compares `results` with the saved run; returns whether anything regressed.
+fn compare_baseline(path: &std::path::Path, results: &[Timing], json: bool) -> Result<bool, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut saved = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+        // Only the per-configuration lines (not `--layers` steps or `--peak`).
+        if v.get("median_ms").is_some() && v.get("step").is_none() {
+            let s: Saved = serde_json::from_value(v).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+            saved.push(s);
+        }
+    }
+    if saved.is_empty() {
+        return Err(format!("{}: no saved configurations (expected the output of `ferrolite bench --json`)", path.display()));
+    }
+    let mut regressed = false;
+    if !json {
+        println!("\n| network | threads | baseline ms | now ms | change | noise band | verdict |");
+        println!("|---|---:|---:|---:|---:|---:|---|");
+    }
+    for t in results {
+        let Some(b) = saved.iter().find(|s| s.model == t.model && s.threads == t.threads) else { continue };
+        let change = t.median_ms / b.median_ms - 1.0;
+        let now_noise = relative_spread(t.median_ms, Some(t.p25_ms), Some(t.p75_ms)).unwrap_or(0.0);
+        let band = match relative_spread(b.median_ms, b.p25_ms, b.p75_ms) {
+            Some(base_noise) => (base_noise + now_noise).max(MIN_REGRESSION),
+            None => UNKNOWN_NOISE.max(now_noise),
+        };
+        let verdict = if change > band {
+            regressed = true;
+            "REGRESSION"
+        } else if change < -band {
+            "faster"
+        } else {
+            "same"
+        };
+        if json {
+            let line = serde_json::json!({
+                "model": t.model,
+                "threads": t.threads,
+                "baseline_ms": b.median_ms,
+                "median_ms": round3(t.median_ms),
+                "change": (change * 1e4).round() / 1e4,
+                "noise_band": (band * 1e4).round() / 1e4,
+                "verdict": verdict,
+            });
+            println!("{line}");
+        } else {
+            println!(
+                "| {} | {} | {:.3} | {:.3} | {:+.1}% | ±{:.1}% | {verdict} |",
+                t.model,
+                t.threads,
+                b.median_ms,
+                t.median_ms,
+                100.0 * change,
+                100.0 * band
+            );
+        }
+    }
+    Ok(regressed)
 }
 
 fn round3(x: f64) -> f64 {
@@ -271,10 +416,27 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
         }
     }
     if !args.json {
-        println!("| network | threads | median ms | min ms | runs |");
-        println!("|---|---:|---:|---:|---:|");
+        println!("| network | threads | median ms | min ms | runs | weights MiB | packed MiB | arena MiB | peak RSS MiB |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for t in &results {
-            println!("| {} | {} | {:.3} | {:.3} | {} |", t.model, t.threads, t.median_ms, t.min_ms, t.runs);
+            let m = t.memory;
+            let peak = m.peak_rss.map_or_else(|| "-".to_string(), |b| format!("{:.1}", mib(b)));
+            println!(
+                "| {} | {} | {:.3} | {:.3} | {} | {:.1} | {:.1} | {:.1} | {peak} |",
+                t.model,
+                t.threads,
+                t.median_ms,
+                t.min_ms,
+                t.runs,
+                mib(m.weights),
+                mib(m.packed),
+                mib(m.arena)
+            );
+        }
+    }
+    if let Some(path) = &args.baseline {
+        if compare_baseline(path, &results, args.json)? {
+            return Err("a configuration regressed beyond the noise of the two runs (see above)".into());
         }
     }
     Ok(())

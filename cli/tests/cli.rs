@@ -159,6 +159,44 @@ fn bench_layers_times_every_step_with_its_kernel() {
 }
 
 #[test]
+fn bench_baseline_flags_regressions_beyond_the_noise() {
+    let model = root().join(FACE).join("model.tflite");
+    let m = model.to_str().unwrap();
+    let dir = tmp("baseline");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = ferrolite(&["bench", m, "--threads", "1", "--runs", "5", "--warmup", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let saved: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let median = saved["median_ms"].as_f64().unwrap();
+    // The same run as its own baseline, a baseline 100x faster (a regression, exit 1) and
+    // one 100x slower (faster now).
+    for (scale, verdict, ok) in [(1.0, None, true), (0.01, Some("REGRESSION"), false), (100.0, Some("faster"), true)] {
+        let mut line = saved.clone();
+        for k in ["median_ms", "p25_ms", "p75_ms"] {
+            line[k] = serde_json::json!(line[k].as_f64().unwrap() * scale);
+        }
+        let file = dir.join(format!("base-{scale}.jsonl"));
+        std::fs::write(&file, format!("{line}\n")).unwrap();
+        let o = ferrolite(&["bench", m, "--threads", "1", "--runs", "5", "--warmup", "1", "--baseline", file.to_str().unwrap()]);
+        assert_eq!(o.status.success(), ok, "scale {scale}: {}{}", stdout(&o), stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("| baseline ms | now ms | change | noise band | verdict |"), "{text}");
+        if let Some(v) = verdict {
+            assert!(text.contains(v), "scale {scale}, median {median}: {text}");
+        }
+        if !ok {
+            assert!(stderr(&o).contains("regressed"), "{}", stderr(&o));
+        }
+    }
+    // Memory is reported next to the time.
+    assert!(saved["weights_mib"].as_f64().unwrap() > 0.0 && saved["arena_mib"].as_f64().unwrap() > 0.0, "{saved}");
+    std::fs::write(dir.join("bad.jsonl"), "not json\n").unwrap();
+    let o = ferrolite(&["bench", m, "--threads", "1", "--runs", "2", "--baseline", dir.join("bad.jsonl").to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("not JSON"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn bench_table_by_default() {
     let model = root().join(FACE).join("model.tflite");
     let o = ferrolite(&["bench", model.to_str().unwrap(), "--threads", "1", "--runs", "2", "--warmup", "1"]);

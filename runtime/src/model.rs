@@ -193,6 +193,25 @@ impl Model {
         Ok(packed)
     }
 
+    /// Bytes of the weights kernels have packed so far (host copies: the DSL kernels' panels
+    /// and the reference operators' layouts), the memory a session adds to the mapped
+    /// weights once it has planned.
+    pub fn packed_bytes(&self) -> usize {
+        self.lock_packed()
+            .values()
+            .flatten()
+            .map(|p| {
+                if let Some(v) = p.downcast_ref::<Vec<f32>>() {
+                    v.len() * 4
+                } else if let Some(v) = p.downcast_ref::<crate::ops::conv::PackedF32>() {
+                    v.bytes()
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
     fn lock_packed(&self) -> std::sync::MutexGuard<'_, HashMap<(NodeId, String), Option<Packed>>> {
         // A panic while holding the lock cannot leave the map inconsistent (single insert).
         self.packed.lock().unwrap_or_else(|poison| poison.into_inner())

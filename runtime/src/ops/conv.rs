@@ -232,7 +232,14 @@ pub(super) fn all_f32(ctx: &NodeCtx<'_>) -> bool {
 
 /// Weights packed by a kernel at load time.
 #[derive(Debug)]
-pub(super) struct PackedF32(pub(super) Vec<f32>);
+pub(crate) struct PackedF32(pub(super) Vec<f32>);
+
+impl PackedF32 {
+    /// Bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.0.len() * 4
+    }
+}
 
 /// Takes packed weights made by this module's `prepack` back from the planner.
 pub(super) fn downcast_packed(ctx: &NodeCtx<'_>, packed: Option<Packed>, len: usize) -> Result<Option<Arc<PackedF32>>> {

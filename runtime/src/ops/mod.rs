@@ -8,7 +8,7 @@
 //! `register` function adding its reference [`KernelFactory`](crate::kernel::KernelFactory)s
 //! (called from [`register_reference`]).
 
-mod conv;
+pub(crate) mod conv;
 mod elementwise;
 mod matmul;
 mod movement;
