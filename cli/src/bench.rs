@@ -434,10 +434,10 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
             );
         }
     }
-    if let Some(path) = &args.baseline {
-        if compare_baseline(path, &results, args.json)? {
-            return Err("a configuration regressed beyond the noise of the two runs (see above)".into());
-        }
+    if let Some(path) = &args.baseline
+        && compare_baseline(path, &results, args.json)?
+    {
+        return Err("a configuration regressed beyond the noise of the two runs (see above)".into());
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 pub type PerInput<T> = SmallVec<[T; 6]>;
 /// Per node output.
 pub type PerOutput<T> = SmallVec<[T; 2]>;
+/// The slices of one launch: its outputs and its inputs, in the order the launch names them.
+pub type LaunchViews<'a, const O: usize, const I: usize> = ([&'a mut [f32]; O], [&'a [f32]; I]);
 
 /// A buffer named in a `launch!`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +124,7 @@ impl CpuBuffers<'_> {
         &mut self,
         outs: &[Buf; O],
         ins: &[Buf; I],
-    ) -> Result<([&mut [f32]; O], [&[f32]; I])> {
+    ) -> Result<LaunchViews<'_, O, I>> {
         let bad = |msg: String| Error::Graph(format!("kernel schedule: {msg}"));
         let lens = BufferLens {
             inputs: self.inputs.iter().map(|i| i.map(<[f32]>::len)).collect(),

@@ -223,7 +223,8 @@ fn worker(s: &Shared) {
             let guard = s.sleep_lock.lock().unwrap_or_else(|e| e.into_inner());
             s.sleepers.fetch_add(1, Ordering::SeqCst);
             let st = s.state.load(Ordering::SeqCst);
-            if !(st >> 32 != seen && st & OPEN != 0) && !s.shutdown.load(Ordering::SeqCst) {
+            let job_waiting = st >> 32 != seen && st & OPEN != 0;
+            if !job_waiting && !s.shutdown.load(Ordering::SeqCst) {
                 drop(s.wake.wait(guard).unwrap_or_else(|e| e.into_inner()));
             }
             s.sleepers.fetch_sub(1, Ordering::SeqCst);

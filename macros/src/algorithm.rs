@@ -22,6 +22,9 @@ use crate::stage::combine;
 
 const TARGETS: [&str; 5] = ["scalar", "avx2", "avx512f", "neon", "opencl"];
 
+/// One listed combination of compile-time parameter values, with its span for errors.
+type Combo = (Span, Vec<usize>);
+
 /// The attribute's arguments.
 pub struct AlgorithmAttr {
     debug: bool,
@@ -33,7 +36,7 @@ pub struct AlgorithmAttr {
     applies: Vec<(Ident, Expr)>,
     /// `combos([a, b], ...)`: the compile-parameter combinations to generate (in the order
     /// the parameters are declared), instead of every combination.
-    combos: Option<(Span, Vec<(Span, Vec<usize>)>)>,
+    combos: Option<(Span, Vec<Combo>)>,
     span: Span,
 }
 

@@ -404,10 +404,10 @@ pub(super) fn infer_conv(a: &Conv2d, inputs: &[Option<Fact<'_>>]) -> Result<Vec<
         if let Some(rs) = r.shape {
             let rs = expect_rank(rs, 4, "residual")?;
             for (i, (a, b)) in rs.iter().zip(&shape).enumerate() {
-                if let (Some(a), Some(b)) = (a.fixed(), b.fixed()) {
-                    if a != b {
-                        return Err(format!("residual dimension {i} is {a}, the output's is {b}"));
-                    }
+                if let (Some(a), Some(b)) = (a.fixed(), b.fixed())
+                    && a != b
+                {
+                    return Err(format!("residual dimension {i} is {a}, the output's is {b}"));
                 }
             }
         }
