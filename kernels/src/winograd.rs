@@ -351,6 +351,9 @@ pub mod winograd {
 
     /// Tiles per register block of the GEMM (rows of its accumulator tile).
     const TILE_BLOCK: usize = 6;
+    /// The smaller block, for bands whose tile count it pads less (16 tiles: 16 rows of
+    /// products instead of 18, 11% less GEMM work on a 14x14 F(4,3) layer).
+    const TILE_BLOCK_SMALL: usize = 4;
     /// Output channels per weight panel (columns of the accumulator tile, a multiple of every
     /// target's vector width).
     const PANEL: usize = 16;
@@ -437,21 +440,40 @@ pub mod winograd {
             for r0 in (0..tiles_y).step_by(rows) {
                 let r1 = (r0 + rows).min(tiles_y);
                 let ntiles = (r1 - r0) * tiles_x;
-                let tp = round_up(ntiles, TILE_BLOCK);
+                // The register block that pads the band's tiles least (never more rows than
+                // the workspace was sized for: the small block only when it pads less).
+                let small = round_up(ntiles, TILE_BLOCK_SMALL) < round_up(ntiles, TILE_BLOCK);
+                let tp = if small { round_up(ntiles, TILE_BLOCK_SMALL) } else { round_up(ntiles, TILE_BLOCK) };
                 let v_len = np * tp * kp;
                 let u_len = np * tp * ocp;
-                launch!(
-                    input_transform::<M, TILE_BLOCK>,
-                    outs [ws[0..v_len] => np * TILE_BLOCK * kp],
-                    ins [x],
-                    args [img * s.ih * s.iw * s.ic, s.ih, s.iw, s.ic, kp, s.pad[0], s.pad[1], tiles_x, r0 * tiles_x, ntiles]
-                );
-                launch!(
-                    tile_gemm::<TILE_BLOCK, PANEL>,
-                    outs [ws[v_end..v_end + u_len] => tp * ocp],
-                    ins [ws[0..v_len], w],
-                    args [np, tp, kp, ocp]
-                );
+                let x_off = img * s.ih * s.iw * s.ic;
+                if small {
+                    launch!(
+                        input_transform::<M, TILE_BLOCK_SMALL>,
+                        outs [ws[0..v_len] => np * TILE_BLOCK_SMALL * kp],
+                        ins [x],
+                        args [x_off, s.ih, s.iw, s.ic, kp, s.pad[0], s.pad[1], tiles_x, r0 * tiles_x, ntiles]
+                    );
+                    launch!(
+                        tile_gemm::<TILE_BLOCK_SMALL, PANEL>,
+                        outs [ws[v_end..v_end + u_len] => tp * ocp],
+                        ins [ws[0..v_len], w],
+                        args [np, tp, kp, ocp]
+                    );
+                } else {
+                    launch!(
+                        input_transform::<M, TILE_BLOCK>,
+                        outs [ws[0..v_len] => np * TILE_BLOCK * kp],
+                        ins [x],
+                        args [x_off, s.ih, s.iw, s.ic, kp, s.pad[0], s.pad[1], tiles_x, r0 * tiles_x, ntiles]
+                    );
+                    launch!(
+                        tile_gemm::<TILE_BLOCK, PANEL>,
+                        outs [ws[v_end..v_end + u_len] => tp * ocp],
+                        ins [ws[0..v_len], w],
+                        args [np, tp, kp, ocp]
+                    );
+                }
                 let y0 = img * img_out + r0 * M * s.ow * s.oc;
                 let y1 = img * img_out + (r1 * M).min(s.oh) * s.ow * s.oc;
                 launch!(

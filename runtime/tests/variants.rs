@@ -91,6 +91,8 @@ struct ConvCase {
     groups: usize,
     act: Activation,
     bias: bool,
+    /// Shape of a fused residual input (the output's), if any.
+    residual: Option<[usize; 4]>,
 }
 
 const fn pad(top: usize, left: usize, bottom: usize, right: usize) -> Padding {
@@ -111,6 +113,7 @@ fn conv(n: usize, h: usize, w: usize, ic: usize, oc: usize, k: usize) -> ConvCas
         groups: 1,
         act: Activation::None,
         bias: true,
+        residual: None,
     }
 }
 
@@ -212,6 +215,11 @@ fn conv_cases() -> Vec<Case> {
         conv(1, 9, 13, 19, 19, 1).groups(19).act(A::Relu),
         conv(2, 4, 5, 40, 40, 1).groups(40).no_bias().act(A::HardSwish),
         conv(1, 7, 7, 35, 35, 1).groups(35).stride(2),
+        // fused residuals (the GEMM's epilogue): pointwise, Im2Col in several chunks, odd
+        // channel counts, an activation after the sum
+        ConvCase { residual: Some([1, 9, 11, 37]), ..conv(1, 9, 11, 13, 37, 1).act(A::Relu) },
+        ConvCase { residual: Some([2, 12, 13, 21]), ..conv(2, 12, 13, 8, 21, 3).same() },
+        ConvCase { residual: Some([1, 20, 16, 64]), ..conv(1, 20, 16, 16, 64, 3).same().act(A::Relu6) },
     ];
     list.iter()
         .enumerate()
@@ -237,6 +245,14 @@ fn conv_cases() -> Vec<Case> {
             g.outputs.push(y);
             let xs = [c.n, c.h, c.w, c.ic];
             let data = values(xs.iter().product(), 3000 + i as u64);
+            let mut inputs = vec![Tensor::from_slice(&xs, &data).unwrap()];
+            // A fused skip connection: a second graph input of the output's shape, added
+            // before the activation (the node's input 3).
+            if let Some(rs) = c.residual {
+                let r = input(&mut g, "r", &rs);
+                g.nodes[0].inputs.push(Some(r));
+                inputs.push(Tensor::from_slice(&rs, &values(rs.iter().product(), 4000 + i as u64)).unwrap());
+            }
             Case {
                 name: format!(
                     "conv n{} {}x{}x{} -> {} k{:?} s{:?} d{:?} {:?} g{} {}{}",
@@ -252,9 +268,9 @@ fn conv_cases() -> Vec<Case> {
                     c.groups,
                     c.act.name(),
                     if c.bias { "" } else { " no bias" }
-                ),
+                ) + if c.residual.is_some() { " + residual" } else { "" },
                 graph: g,
-                inputs: vec![Tensor::from_slice(&xs, &data).unwrap()],
+                inputs,
             }
         })
         .collect()
