@@ -69,8 +69,8 @@ struct Shared {
 }
 
 // SAFETY: every field but `job` is a thread-safe type. `job` is written only by the thread
-// that owns the job (inside `ThreadPool::run`, which takes `&self` but is serialized by the
-// `RUNNING` guard and by `Parallel` being used by one session at a time) while the job word
+// that owns the job (inside `ThreadPool::run`, which takes `&self` but holds the `running`
+// mutex for the whole job) while the job word
 // says no worker is inside a job, and read by a worker only after it joined the current job
 // (a successful compare-exchange on `state` with acquire ordering, which happens after the
 // release store that published the job). So no read ever races a write.
