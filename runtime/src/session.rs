@@ -143,9 +143,7 @@ impl Session {
 
     /// The plan for these input shapes, made and cached on first use.
     pub fn plan_for(&mut self, input_shapes: &[Vec<usize>]) -> Result<Arc<Plan>> {
-        if let Some(pos) = self.plans.iter().position(|p| p.input_shapes() == input_shapes) {
-            let plan = self.plans.remove(pos);
-            self.plans.insert(0, plan.clone());
+        if let Some(plan) = self.cached_plan(|shapes| shapes == input_shapes) {
             return Ok(plan);
         }
         let options = PlanOptions { profile: self.profile.clone(), threads: self.threads };
@@ -168,18 +166,23 @@ impl Session {
     /// The plan for these inputs' shapes: a cached one (found without allocating), else a
     /// new one.
     fn plan_for_views(&mut self, inputs: &[TensorView<'_>]) -> Result<Arc<Plan>> {
-        let same = |p: &Arc<Plan>| {
-            p.input_shapes().len() == inputs.len() && p.input_shapes().iter().zip(inputs).all(|(s, v)| s.as_slice() == v.shape())
+        let same = |shapes: &[Vec<usize>]| {
+            shapes.len() == inputs.len() && shapes.iter().zip(inputs).all(|(s, v)| s.as_slice() == v.shape())
         };
-        if let Some(pos) = self.plans.iter().position(same) {
-            if pos > 0 {
-                let plan = self.plans.remove(pos);
-                self.plans.insert(0, plan);
-            }
-            return Ok(self.plans[0].clone());
+        if let Some(plan) = self.cached_plan(same) {
+            return Ok(plan);
         }
         let shapes: Vec<Vec<usize>> = inputs.iter().map(|v| v.shape().to_vec()).collect();
         self.plan_for(&shapes)
+    }
+
+    /// The cached plan whose input shapes satisfy `matches`, moved to the front of the cache
+    /// (most recently used). Allocates nothing.
+    fn cached_plan(&mut self, matches: impl Fn(&[Vec<usize>]) -> bool) -> Option<Arc<Plan>> {
+        let pos = self.plans.iter().position(|p| matches(p.input_shapes()))?;
+        let plan = self.plans.remove(pos);
+        self.plans.insert(0, plan.clone());
+        Some(plan)
     }
 
     fn check_inputs(&self, inputs: &[TensorView<'_>]) -> Result<()> {
