@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use ferrolite_runtime::ir::DType;
 use ferrolite_runtime::{Model, Session, Tensor, TensorView};
+use ferrolite_tuner::measure::median;
 use rand::{RngExt, SeedableRng};
 
 use crate::load;
@@ -145,11 +146,13 @@ fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], a
             break;
         }
     }
-    let (median, sorted) = median_sorted(&times);
+    let run_median = median(&times);
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
     let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
     let plan = session.plan_for(&shapes).map_err(|e| e.to_string())?;
     if args.layers {
-        print_layers(model, &plan, &step_runs, median, name, threads, args.json);
+        print_layers(model, &plan, &step_runs, run_median, name, threads, args.json);
     }
     let (rss, peak_rss) = resident_memory();
     let memory = Memory {
@@ -168,24 +171,11 @@ fn time_one(model: &Arc<Model>, name: &str, threads: usize, inputs: &[Tensor], a
         model: name.to_string(),
         threads,
         runs: n,
-        median_ms: median,
+        median_ms: run_median,
         min_ms: sorted[0],
         mean_ms: sorted.iter().sum::<f64>() / n as f64,
         max_ms: sorted[n - 1],
     })
-}
-
-/// The median of `values` and the values sorted.
-fn median_sorted(values: &[f64]) -> (f64, Vec<f64>) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = match n {
-        0 => 0.0,
-        _ if n % 2 == 1 => sorted[n / 2],
-        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    };
-    (median, sorted)
 }
 
 /// `--layers`: per step, the median time over the runs, slowest first.
@@ -199,7 +189,7 @@ fn print_layers(
     json: bool,
 ) {
     let graph = model.graph();
-    let mut rows: Vec<(usize, f64)> = step_runs.iter().enumerate().map(|(i, r)| (i, median_sorted(r).0)).collect();
+    let mut rows: Vec<(usize, f64)> = step_runs.iter().enumerate().map(|(i, r)| (i, median(r))).collect();
     let steps_total: f64 = rows.iter().map(|r| r.1).sum();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
     let params = |p: &[(String, usize)]| p.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(" ");
